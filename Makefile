@@ -1,0 +1,54 @@
+# Two commands for people: `make run` and `make test`. The rest are for developers and CI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install run test test-fast lint format messages bench check-deploy clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	mkdir -p var/broker var/broker-processed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Service desk: http://127.0.0.1:$(PORT)/   (web + Celery worker + beat; Ctrl-C stops all)"
+	@echo ""
+	PORT=$(PORT) $(BIN)/honcho -f servicedesk/Procfile -d . start
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Needs GNU gettext (apt-get install gettext). The compiled .mo files are committed so `make run`
+# works on a machine without it.
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-location --ignore ".venv/*" --ignore "var/*"
+	$(BIN)/python manage.py makemessages -d djangojs -l zh_Hans --no-location --ignore ".venv/*" --ignore "var/*"
+	$(BIN)/python manage.py compilemessages --ignore ".venv/*"
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=servicedesk.settings.production SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(64))') \
+	  ALLOWED_HOSTS=desk.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,10 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.core.views import SectionPlaceholderView
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", SectionPlaceholderView.as_view(section="customers", title=_("Customers")), name="index"),
+]

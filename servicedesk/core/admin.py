@@ -1,0 +1,76 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import ApiToken, Department, DepartmentMembership, Profile, TaskOutbox, WorkerPing
+
+User = get_user_model()
+
+
+class MembershipInline(admin.TabularInline):
+    model = DepartmentMembership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name_en", "name_zh", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name_en", "name_zh"]
+    inlines = [MembershipInline]
+
+
+class UserMembershipInline(admin.TabularInline):
+    model = DepartmentMembership
+    extra = 0
+    fk_name = "user"
+    verbose_name_plural = _("departments")
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class DeskUserAdmin(UserAdmin):
+    inlines = [ProfileInline, UserMembershipInline]
+    list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
+    list_filter = ["groups", "is_active", "is_staff", "departments"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # keys are shown once to their owner, on the account page
+
+    @admin.action(description=_("Revoke selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            services.api_token_revoke(token=token)
+
+
+@admin.register(TaskOutbox)
+class TaskOutboxAdmin(admin.ModelAdmin):
+    list_display = ["task_name", "args", "created_at", "sent_at", "attempts"]
+    list_filter = ["sent_at"]
+    readonly_fields = ["task_name", "args", "created_at", "sent_at", "attempts", "last_error"]
+
+
+@admin.register(WorkerPing)
+class WorkerPingAdmin(admin.ModelAdmin):
+    list_display = ["id", "created_by", "created_at", "completed_at", "worker"]

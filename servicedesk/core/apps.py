@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "servicedesk.core"
+    label = "core"
+    verbose_name = _("Desk core")
+
+    def ready(self) -> None:
+        from . import roles, signals  # noqa: F401  (connects receivers)
+
+        # Permissions only exist after every app has migrated, so the role groups are synced then.
+        post_migrate.connect(roles.sync_role_groups, dispatch_uid="core.sync_role_groups")

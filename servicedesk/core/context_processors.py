@@ -1,0 +1,20 @@
+from django.urls import reverse
+
+from .navigation import NAV
+from .roles import user_role
+
+
+def desk(request):
+    role = user_role(request.user)
+    if role is None:
+        return {"desk_role": None, "desk_nav": []}
+    section = getattr(getattr(request, "resolver_match", None), "kwargs", {}) or {}
+    current = getattr(request, "desk_section", None) or section.get("section")
+    nav = [
+        {"key": item.key, "label": item.label, "url": reverse(item.url_name),
+         "active": item.key == current or request.path.startswith(reverse(item.url_name))
+         and item.key != "my_work"}
+        for item in NAV
+        if not item.roles or role in item.roles
+    ]
+    return {"desk_role": role, "desk_nav": nav}

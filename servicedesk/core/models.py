@@ -1,0 +1,179 @@
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class BilingualNameMixin(models.Model):
+    """Names users see in both languages; `name` follows the active language."""
+
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        lang = translation.get_language() or ""
+        if lang.startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.name_en
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(BilingualNameMixin, TimeStampedModel):
+    """A department that leads or collaborates on service work (DOMAIN.md §2, the 14 work items)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    email = models.EmailField(_("team e-mail"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="DepartmentMembership",
+        related_name="departments",
+        verbose_name=_("members"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+
+class DepartmentMembership(TimeStampedModel):
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="department_memberships"
+    )
+    is_manager = models.BooleanField(
+        _("department manager"),
+        default=False,
+        help_text=_("Receives escalations and sees all of the department's work."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("department membership")
+        verbose_name_plural = _("department memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "user"], name="uniq_department_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.department}"
+
+
+class Profile(models.Model):
+    """Per-user preferences that are not part of auth: the time zone dates are shown in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="desk_profile"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    display_name_zh = models.CharField(_("Chinese name"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user}"
+
+
+def hash_token(key: str) -> str:
+    # Keys are 256 random bits, so a fast unsalted hash is safe and lets us look them up by index.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the key is shown once at creation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("First characters, to tell tokens apart."))
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class TaskOutbox(models.Model):
+    """Tasks recorded in the same transaction as the change that needs them.
+
+    The row is the source of truth: it is published after commit, and re-published by beat while
+    unsent (e.g. Redis was down). Tasks are idempotent, so a rare double publish is harmless.
+    """
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # The resend sweep reads only unsent rows, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="outbox_unsent_idx",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)}"
+
+
+class WorkerPing(models.Model):
+    """A round trip through the broker: created by the web process, completed by a worker."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("worker ping")
+
+    def __str__(self) -> str:
+        return f"ping {self.pk}"

@@ -1,0 +1,13 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.core.roles import Role
+from servicedesk.core.views import SectionPlaceholderView
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", SectionPlaceholderView.as_view(
+        section="dashboard", title=_("Dashboard"), roles=(Role.MANAGER, Role.ADMINISTRATOR),
+    ), name="index"),
+]

@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from servicedesk.core import views as core_views
+from servicedesk.core.api.views import api_not_found
+from servicedesk.core.forms import LoginForm
+
+api_v1 = [
+    path("", include("servicedesk.core.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    re_path(r"^api/", api_not_found),
+    path("", include("servicedesk.core.urls")),
+    path("", include("tickets.urls")),
+    path("customers/", include("customers.urls")),
+    path("callbacks/", include("followups.urls")),
+    path("surveys/", include("surveys.urls")),
+    path("dashboard/", include("servicedesk.dashboard.urls")),
+]
+
+handler400 = "servicedesk.core.errors.bad_request"
+handler403 = "servicedesk.core.errors.permission_denied"
+handler404 = "servicedesk.core.errors.not_found"
+handler500 = "servicedesk.core.errors.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,10 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from servicedesk.core.views import SectionPlaceholderView
+
+app_name = "surveys"
+
+urlpatterns = [
+    path("", SectionPlaceholderView.as_view(section="surveys", title=_("Surveys")), name="index"),
+]
