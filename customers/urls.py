@@ -6,5 +6,7 @@ from servicedesk.core.views import SectionPlaceholderView
 app_name = "customers"
 
 urlpatterns = [
-    path("", SectionPlaceholderView.as_view(section="customers", title=_("Customers")), name="index"),
+    path(
+        "", SectionPlaceholderView.as_view(section="customers", title=_("Customers")), name="index"
+    ),
 ]

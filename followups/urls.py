@@ -6,5 +6,7 @@ from servicedesk.core.views import SectionPlaceholderView
 app_name = "followups"
 
 urlpatterns = [
-    path("", SectionPlaceholderView.as_view(section="callbacks", title=_("Callbacks")), name="index"),
+    path(
+        "", SectionPlaceholderView.as_view(section="callbacks", title=_("Callbacks")), name="index"
+    ),
 ]

@@ -25,7 +25,7 @@ class HistoryEntry:
 
 
 def history_entries(history_qs, *, exclude_fields=("updated_at", "version")) -> list[HistoryEntry]:
-    """Diff consecutive historical rows, newest first. Pass `obj.history.all()` or a filtered set."""
+    """Diff consecutive historical rows, newest first; pass `obj.history.all()` or a subset."""
     records = list(history_qs.select_related("history_user").order_by("history_date", "history_id"))
     entries = []
     previous = None
@@ -34,9 +34,14 @@ def history_entries(history_qs, *, exclude_fields=("updated_at", "version")) -> 
         if previous is not None:
             delta = record.diff_against(previous, excluded_fields=list(exclude_fields))
             changes = [Change(c.field, c.old, c.new) for c in delta.changes]
-        entries.append(HistoryEntry(
-            when=record.history_date, who=record.history_user, kind=record.history_type,
-            changes=changes, reason=record.history_change_reason or "",
-        ))
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=record.history_user,
+                kind=record.history_type,
+                changes=changes,
+                reason=record.history_change_reason or "",
+            )
+        )
         previous = record
     return [e for e in reversed(entries) if e.kind != "~" or e.changes]

@@ -11,9 +11,14 @@ def desk(request):
     section = getattr(getattr(request, "resolver_match", None), "kwargs", {}) or {}
     current = getattr(request, "desk_section", None) or section.get("section")
     nav = [
-        {"key": item.key, "label": item.label, "url": reverse(item.url_name),
-         "active": item.key == current or request.path.startswith(reverse(item.url_name))
-         and item.key != "my_work"}
+        {
+            "key": item.key,
+            "label": item.label,
+            "url": reverse(item.url_name),
+            "active": item.key == current
+            or request.path.startswith(reverse(item.url_name))
+            and item.key != "my_work",
+        }
         for item in NAV
         if not item.roles or role in item.roles
     ]

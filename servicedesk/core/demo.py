@@ -25,10 +25,22 @@ DEPARTMENTS = [
 # username, first, last, Chinese name, role, [(department, is_manager)]
 USERS = [
     ("admin", "Zhou", "Min", "周敏", Role.ADMINISTRATOR, []),
-    ("chen", "Chen", "Jing", "陈静", Role.MANAGER,
-     [("customer-service", True), ("service-delivery", True)]),
-    ("wangli", "Wang", "Li", "王丽", Role.AGENT, [("service-delivery", False),
-                                                  ("customer-service", False)]),
+    (
+        "chen",
+        "Chen",
+        "Jing",
+        "陈静",
+        Role.MANAGER,
+        [("customer-service", True), ("service-delivery", True)],
+    ),
+    (
+        "wangli",
+        "Wang",
+        "Li",
+        "王丽",
+        Role.AGENT,
+        [("service-delivery", False), ("customer-service", False)],
+    ),
     ("zhaolei", "Zhao", "Lei", "赵磊", Role.AGENT, [("technical", False)]),
     ("liuyang", "Liu", "Yang", "刘洋", Role.AGENT, [("sales", False), ("customer-service", False)]),
     ("sunmei", "Sun", "Mei", "孙梅", Role.AGENT, [("finance", False)]),
@@ -48,7 +60,10 @@ def seed(stdout=None) -> dict:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User.objects.create_user(
-                username=username, password=DEMO_PASSWORD, first_name=first, last_name=last,
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
                 email=f"{username}@example.com",
             )
             if role == Role.ADMINISTRATOR:

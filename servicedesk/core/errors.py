@@ -30,13 +30,23 @@ def bad_request(request, exception=None):
 
 def server_error(request):
     if _is_api(request):
-        return json_error(500, "server_error", _("Something went wrong on our side. It was logged."))
+        return json_error(
+            500, "server_error", _("Something went wrong on our side. It was logged.")
+        )
     return render(request, "errors/500.html", status=500)
 
 
 def csrf_failure(request, reason=""):
     if _is_api(request):
         return json_error(403, "csrf_failed", _("CSRF check failed. Send the X-CSRFToken header."))
-    return render(request, "errors/403.html", {"reason": _(
-        "Your form expired or was sent from another site. Go back, reload the page and try again."
-    )}, status=403)
+    return render(
+        request,
+        "errors/403.html",
+        {
+            "reason": _(
+                "Your form expired or was sent from another site. "
+                "Go back, reload the page and try again."
+            )
+        },
+        status=403,
+    )

@@ -28,7 +28,9 @@ class InvalidTransition(DomainError):
 class ConflictError(DomainError):
     """Someone else saved the same record first: the caller must reload and retry."""
 
-    default_message = _("This record was changed by someone else. Reload it and apply your change again.")
+    default_message = _(
+        "This record was changed by someone else. Reload it and apply your change again."
+    )
 
     def __init__(self, message=None, *, current=None, changes: dict | None = None):
         super().__init__(message, field=None, code="conflict")

@@ -6,8 +6,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _tz_choices():
-    common = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
-              "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "UTC"]
+    common = [
+        "Asia/Shanghai",
+        "Asia/Hong_Kong",
+        "Asia/Taipei",
+        "Asia/Singapore",
+        "Asia/Tokyo",
+        "Europe/London",
+        "Europe/Berlin",
+        "America/New_York",
+        "America/Los_Angeles",
+        "UTC",
+    ]
     rest = sorted(zoneinfo.available_timezones() - set(common))
     return [("", _("Desk default")), *[(z, z) for z in common], *[(z, z) for z in rest]]
 
@@ -18,7 +28,8 @@ class TimeZoneForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label=_("Token name"), max_length=80,
+        label=_("Token name"),
+        max_length=80,
         help_text=_("Say which system or script will use it, e.g. “ERP nightly sync”."),
     )
 

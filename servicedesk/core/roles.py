@@ -85,8 +85,8 @@ def sync_role_groups(sender=None, **kwargs) -> None:
     from django.contrib.auth.models import Group, Permission
 
     # post_migrate fires once per app, in INSTALLED_APPS order, and each app's permissions are
-    # created by its own firing: sync after the last app so every permission exists.
-    last = list(apps.get_app_configs())[-1]
+    # created by its own firing: sync after the last one (apps without models get no signal).
+    last = [c for c in apps.get_app_configs() if c.models_module is not None][-1]
     if sender is not None and sender.label != last.label:
         return
     all_codes = {code for codes in ROLE_PERMISSIONS.values() for code in codes}

@@ -14,7 +14,7 @@ from .models import ApiToken, Department, DepartmentMembership, Profile, WorkerP
 from .outbox import enqueue
 from .roles import Role
 
-TOKEN_PREFIX = "sdk_"
+TOKEN_PREFIX = "sdk_"  # noqa: S105 - a public marker, not a secret
 
 
 @transaction.atomic
@@ -45,9 +45,13 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its key; the key is never stored or shown again."""
     name = (name or "").strip()
     if not name:
-        raise DomainError(_("Give the token a name, e.g. the system that will use it."), field="name")
+        raise DomainError(
+            _("Give the token a name, e.g. the system that will use it."), field="name"
+        )
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:80], prefix=key[:10], key_hash=hash_token(key))
+    token = ApiToken.objects.create(
+        user=user, name=name[:80], prefix=key[:10], key_hash=hash_token(key)
+    )
     return token, key
 
 
@@ -61,7 +65,9 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
 def profile_set_time_zone(*, user, time_zone: str) -> Profile:
     if time_zone and time_zone not in zoneinfo.available_timezones():
         raise DomainError(_("Unknown time zone."), field="time_zone")
-    profile, _created = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    profile, _created = Profile.objects.update_or_create(
+        user=user, defaults={"time_zone": time_zone}
+    )
     return profile
 
 

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.MyWorkView.as_view(), name="my_work"),
     path("account/", views.AccountView.as_view(), name="account"),
     path("account/tokens/", views.ApiTokenListView.as_view(), name="tokens"),
-    path("account/tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="token_revoke"),
+    path(
+        "account/tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="token_revoke"
+    ),
     path("system/", views.SystemView.as_view(), name="system"),
 ]

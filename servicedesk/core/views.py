@@ -38,25 +38,37 @@ class MyWorkView(DeskView):
     section = "my_work"
 
     def get(self, request):
-        return render(request, "core/my_work.html", {
-            "departments": selectors.user_departments(request.user),
-            "role": user_role(request.user),
-        })
+        return render(
+            request,
+            "core/my_work.html",
+            {
+                "departments": selectors.user_departments(request.user),
+                "role": user_role(request.user),
+            },
+        )
 
 
 # What each section will hold, shown until its module lands (no dead links in the shell).
 PLACEHOLDERS = {
-    "customers": gettext_lazy("The customer archive: classifications, contacts, products owned, "
-                              "interactions and the 360° view."),
-    "records": gettext_lazy("Pre-sale, in-sale and after-sale service records, routed to the "
-                            "responsible department with time targets."),
-    "complaints": gettext_lazy("Complaints handled through the six steps: acknowledge, listen, "
-                               "restate, options, act and re-check."),
+    "customers": gettext_lazy(
+        "The customer archive: classifications, contacts, products owned, "
+        "interactions and the 360° view."
+    ),
+    "records": gettext_lazy(
+        "Pre-sale, in-sale and after-sale service records, routed to the "
+        "responsible department with time targets."
+    ),
+    "complaints": gettext_lazy(
+        "Complaints handled through the six steps: acknowledge, listen, "
+        "restate, options, act and re-check."
+    ),
     "callbacks": gettext_lazy("Return visits by phone or on site, scheduled from rules."),
-    "surveys": gettext_lazy("Satisfaction surveys sent as one-time links; low scores open "
-                            "recovery work."),
-    "dashboard": gettext_lazy("Satisfaction, complaint rate, time targets and the service audit "
-                              "for managers."),
+    "surveys": gettext_lazy(
+        "Satisfaction surveys sent as one-time links; low scores open recovery work."
+    ),
+    "dashboard": gettext_lazy(
+        "Satisfaction, complaint rate, time targets and the service audit for managers."
+    ),
 }
 
 
@@ -64,20 +76,29 @@ class SectionPlaceholderView(DeskView):
     title = ""
 
     def get(self, request):
-        return render(request, "core/placeholder.html", {
-            "title": self.title, "what": PLACEHOLDERS[self.section],
-        })
+        return render(
+            request,
+            "core/placeholder.html",
+            {
+                "title": self.title,
+                "what": PLACEHOLDERS[self.section],
+            },
+        )
 
 
 class AccountView(DeskView):
     def get(self, request, form=None):
         profile = getattr(request.user, "desk_profile", None)
         initial = {"time_zone": profile.time_zone if profile else ""}
-        return render(request, "core/account.html", {
-            "tz_form": form or TimeZoneForm(initial=initial),
-            "role": user_role(request.user),
-            "departments": selectors.user_departments(request.user),
-        })
+        return render(
+            request,
+            "core/account.html",
+            {
+                "tz_form": form or TimeZoneForm(initial=initial),
+                "role": user_role(request.user),
+                "departments": selectors.user_departments(request.user),
+            },
+        )
 
     def post(self, request):
         form = TimeZoneForm(request.POST)
@@ -92,18 +113,24 @@ class AccountView(DeskView):
 
 class ApiTokenListView(DeskView):
     def get(self, request, form=None, new_key=None):
-        return render(request, "core/tokens.html", {
-            "tokens": selectors.api_token_list(user=request.user),
-            "form": form or ApiTokenForm(),
-            "new_key": new_key,
-        })
+        return render(
+            request,
+            "core/tokens.html",
+            {
+                "tokens": selectors.api_token_list(user=request.user),
+                "form": form or ApiTokenForm(),
+                "new_key": new_key,
+            },
+        )
 
     def post(self, request):
         form = ApiTokenForm(request.POST)
         if not form.is_valid():
             return self.get(request, form=form)
         try:
-            _token, key = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+            _token, key = services.api_token_create(
+                user=request.user, name=form.cleaned_data["name"]
+            )
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
             return self.get(request, form=form)
@@ -125,10 +152,14 @@ class SystemView(DeskView):
     section = "admin"
 
     def get(self, request):
-        return render(request, "core/system.html", {
-            "health": health.check_all(),
-            "pings": selectors.worker_ping_list(),
-        })
+        return render(
+            request,
+            "core/system.html",
+            {
+                "health": health.check_all(),
+                "pings": selectors.worker_ping_list(),
+            },
+        )
 
     def post(self, request):
         services.worker_ping_create(user=request.user)
@@ -141,4 +172,6 @@ class SystemView(DeskView):
 def healthz(request):
     report = health.check_all()
     status = 200 if all(v == "ok" for v in report.values()) else 503
-    return JsonResponse({"status": "ok" if status == 200 else "unavailable", **report}, status=status)
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "unavailable", **report}, status=status
+    )

@@ -7,7 +7,13 @@ from servicedesk.core.views import SectionPlaceholderView
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", SectionPlaceholderView.as_view(
-        section="dashboard", title=_("Dashboard"), roles=(Role.MANAGER, Role.ADMINISTRATOR),
-    ), name="index"),
+    path(
+        "",
+        SectionPlaceholderView.as_view(
+            section="dashboard",
+            title=_("Dashboard"),
+            roles=(Role.MANAGER, Role.ADMINISTRATOR),
+        ),
+        name="index",
+    ),
 ]

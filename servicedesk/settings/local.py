@@ -1,4 +1,4 @@
-"""Local development and `make run`: SQLite and the filesystem broker unless the env says otherwise."""
+"""Local development and `make run`: SQLite and the filesystem broker unless env says otherwise."""
 
 from django.core.management.utils import get_random_secret_key
 

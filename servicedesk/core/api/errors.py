@@ -30,7 +30,9 @@ def _as_drf(exc):
     if isinstance(exc, DomainError):
         return exceptions.ValidationError(exc.as_field_errors())
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return exceptions.ValidationError(detail)
     return exc
 
@@ -48,7 +50,9 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = error_body(
-            response.status_code, "invalid", _("The input is not valid. See the field messages."),
+            response.status_code,
+            "invalid",
+            _("The input is not valid. See the field messages."),
             fields=detail,
         )
     elif isinstance(exc, exceptions.APIException):

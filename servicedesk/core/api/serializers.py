@@ -13,6 +13,11 @@ class DepartmentRefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "name_en", "name_zh"]
 
 
+class DepartmentSerializer(DepartmentRefSerializer):
+    class Meta(DepartmentRefSerializer.Meta):
+        fields = [*DepartmentRefSerializer.Meta.fields, "email", "is_active"]
+
+
 class MeSerializer(serializers.ModelSerializer):
     role = serializers.ChoiceField(choices=Role.choices, allow_null=True)
     departments = DepartmentRefSerializer(many=True)
@@ -20,7 +25,16 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "first_name", "last_name", "email", "role", "departments", "auth"]
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "role",
+            "departments",
+            "auth",
+        ]
 
 
 class WorkerPingSerializer(serializers.ModelSerializer):

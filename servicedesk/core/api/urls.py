@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from . import views
 
 router = SimpleRouter()
+router.register("departments", views.DepartmentViewSet, basename="department")
 router.register("system/pings", views.WorkerPingViewSet, basename="worker-ping")
 
 urlpatterns = [

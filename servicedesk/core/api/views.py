@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from .. import selectors, services
 from ..models import ApiToken, WorkerPing
 from ..roles import Role, user_role
-from .serializers import MeSerializer, WorkerPingSerializer
+from .serializers import DepartmentSerializer, MeSerializer, WorkerPingSerializer
 
 
 class MeView(APIView):
@@ -32,7 +32,21 @@ class MeView(APIView):
         return Response(MeSerializer(data).data)
 
 
-class WorkerPingViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Departments that lead or collaborate on service records."""
+
+    serializer_class = DepartmentSerializer
+    filterset_fields = ["is_active", "code"]
+    search_fields = ["code", "name_en", "name_zh"]
+    ordering_fields = ["name_en", "code"]
+
+    def get_queryset(self):
+        return selectors.department_list(active_only=False).order_by("name_en", "pk")
+
+
+class WorkerPingViewSet(
+    mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Round trip through the broker: POST sends a task, GET shows whether a worker ran it."""
 
     required_roles = (Role.ADMINISTRATOR,)
@@ -41,6 +55,7 @@ class WorkerPingViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, view
     filter_backends = []
 
     def create(self, request, *args, **kwargs):
+        self.get_serializer(data=request.data).is_valid(raise_exception=True)
         ping = services.worker_ping_create(user=request.user)
         return Response(WorkerPingSerializer(ping).data, status=status.HTTP_201_CREATED)
 
@@ -50,4 +65,3 @@ class WorkerPingViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, view
 @permission_classes([AllowAny])
 def api_not_found(request, *args, **kwargs):
     raise NotFound(_("There is no API endpoint at this address. See /api/docs/."))
-

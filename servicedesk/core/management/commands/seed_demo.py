@@ -19,6 +19,8 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):")
+        )
         for username, _first, _last, name_zh, role, _m in USERS:
             self.stdout.write(f"  {role.label:<14} {username:<8} {name_zh}")
