@@ -156,7 +156,8 @@ class Customer(TimeStampedModel):
     )
     # Optimistic concurrency: every update checks and bumps it; a stale version is a conflict.
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords(excluded_fields=["version"], m2m_fields=[tags])
+    # `version` stays in history so a conflict can say what changed since the caller's version.
+    history = HistoricalRecords(m2m_fields=[tags])
 
     class Meta:
         ordering = ["name", "pk"]
@@ -362,7 +363,9 @@ class Interaction(TimeStampedModel):
         ordering = ["-occurred_at", "-pk"]
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
-        indexes = [models.Index(fields=["customer", "-occurred_at"], name="interaction_timeline_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="interaction_timeline_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=InteractionKind.values), name="interaction_kind_valid"

@@ -10,6 +10,8 @@ from servicedesk.core.forms import LoginForm
 
 api_v1 = [
     path("", include("servicedesk.core.api.urls")),
+    path("", include("customers.api.urls")),
+    path("", include("tickets.api.urls")),
 ]
 
 urlpatterns = [

@@ -12,7 +12,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import health, selectors, services
+from . import health, mywork, selectors, services
 from .exceptions import DomainError
 from .forms import ApiTokenForm, TimeZoneForm
 from .middleware import SESSION_TZ_KEY
@@ -44,6 +44,7 @@ class MyWorkView(DeskView):
             {
                 "departments": selectors.user_departments(request.user),
                 "role": user_role(request.user),
+                "panels": mywork.render_context(request.user),
             },
         )
 
