@@ -340,7 +340,7 @@ class InteractionKind(models.TextChoices):
 
 
 class Interaction(TimeStampedModel):
-    """The interaction log: calls, visits, greetings such as holiday cards (上门拜访、打电话、寄贺年卡)."""
+    """The interaction log: calls, visits, holiday greetings (上门拜访、打电话、寄贺年卡)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     contact = models.ForeignKey(
