@@ -5,3 +5,47 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from servicedesk.core.roles import Role, grant
+
+        from . import sections
+
+        # Agents and managers read and write the archive; administrators also delete and keep
+        # the product catalogue. Pages and API check the role; these permissions back the admin.
+        write = [
+            f"customers.{action}_{model}"
+            for model in (
+                "customer",
+                "contact",
+                "contactpoint",
+                "address",
+                "productowned",
+                "interaction",
+                "tag",
+                "importjob",
+            )
+            for action in ("view", "add", "change")
+        ]
+        grant(Role.AGENT, *write, "customers.view_product")
+        grant(Role.MANAGER, *write, "customers.view_product")
+        grant(
+            Role.ADMINISTRATOR,
+            *write,
+            *(
+                f"customers.{action}_{model}"
+                for model in (
+                    "customer",
+                    "contact",
+                    "contactpoint",
+                    "address",
+                    "productowned",
+                    "interaction",
+                    "tag",
+                    "importjob",
+                    "product",
+                )
+                for action in ("view", "add", "change", "delete")
+            ),
+        )
+        sections.register()

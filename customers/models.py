@@ -374,3 +374,56 @@ class Interaction(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", _("Waiting for confirmation")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ImportJob(TimeStampedModel):
+    """One CSV upload: validated at upload, written only after the user confirms.
+
+    `rows` holds the cleaned valid rows (JSON) so the writer never re-parses the file; `processed`
+    is how many of them are committed, which lets a re-run resume after the last committed batch.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("file"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+    )
+    total = models.PositiveIntegerField(_("rows in file"), default=0)
+    valid = models.PositiveIntegerField(_("valid rows"), default=0)
+    processed = models.PositiveIntegerField(_("rows imported"), default=0)
+    rows = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)  # [{"row": 3, "column": "phone", ...}]
+    error_count = models.PositiveIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="importjob_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(processed__lte=models.F("valid")), name="importjob_processed_le_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.valid else int(self.processed * 100 / self.valid)

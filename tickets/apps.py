@@ -5,3 +5,58 @@ from django.utils.translation import gettext_lazy as _
 class TicketsConfig(AppConfig):
     name = "tickets"
     verbose_name = _("Service records")
+
+    def ready(self) -> None:
+        from customers import timeline
+        from servicedesk.core import mywork
+        from servicedesk.core.roles import Role, grant
+
+        from . import panels
+
+        staff_perms = (
+            "tickets.view_servicerecord",
+            "tickets.add_servicerecord",
+            "tickets.change_servicerecord",
+            "tickets.view_servicecategory",
+            "tickets.add_recordmessage",
+            "tickets.add_recordattachment",
+        )
+        grant(Role.AGENT, *staff_perms)
+        grant(Role.MANAGER, *staff_perms, "tickets.view_targetpolicy")
+        admin_models = (
+            "servicecategory",
+            "targetpolicy",
+            "businesscalendar",
+            "holiday",
+            "departmentroutingpolicy",
+        )
+        grant(
+            Role.ADMINISTRATOR,
+            *staff_perms,
+            *(f"tickets.{verb}_{m}" for m in admin_models for verb in ("add", "change", "view")),
+        )
+
+        mywork.register_panel(
+            mywork.Panel("records", "tickets/panels/my_work.html", panels.my_work_panel, 10)
+        )
+        timeline.register_section(
+            timeline.Section(
+                "records",
+                _("Service records"),
+                "tickets/panels/customer_records.html",
+                panels.customer_section,
+                20,
+            )
+        )
+        timeline.register_source("records", panels.customer_timeline)
+
+        # The beat schedule in settings belongs to the project; this app adds its own entry here.
+        from servicedesk.celery import app
+
+        app.conf.beat_schedule = {
+            **(app.conf.beat_schedule or {}),
+            "tickets-escalate-breaches": {
+                "task": "tickets.escalate_breaches",
+                "schedule": 300.0,  # a breach is announced within five minutes
+            },
+        }

@@ -1,4 +1,5 @@
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from .navigation import NAV
 from .roles import user_role
@@ -22,4 +23,8 @@ def desk(request):
         for item in NAV
         if not item.roles or role in item.roles
     ]
-    return {"desk_role": role, "desk_nav": nav}
+    from .notifications import unread_count
+
+    # Lazy: the count query runs only when a template shows the badge, once per request.
+    unread = SimpleLazyObject(lambda: unread_count(request.user))
+    return {"desk_role": role, "desk_nav": nav, "desk_unread": unread}

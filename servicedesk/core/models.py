@@ -179,3 +179,37 @@ class WorkerPing(models.Model):
 
     def __str__(self) -> str:
         return f"ping {self.pk}"
+
+
+class Notification(models.Model):
+    """An in-desk notice to one user (assignment, new record in a queue, a breached target).
+
+    Core knows no app above it, so the subject is a link and a title, not a foreign key.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    verb = models.CharField(_("event"), max_length=40)
+    title = models.CharField(_("title"), max_length=250)
+    url = models.CharField(_("link"), max_length=250, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # The header's unread badge counts these on every page: recipient + unread only.
+            models.Index(
+                fields=["recipient"],
+                name="notification_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notification_list_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

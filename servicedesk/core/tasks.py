@@ -13,3 +13,10 @@ def outbox_resend() -> int:
 @shared_task(name="core.worker_ping_complete")
 def worker_ping_complete(ping_id: int) -> None:
     services.worker_ping_complete(ping_id=ping_id, worker=socket.gethostname())
+
+
+@shared_task(name="core.notification_email")
+def notification_email(*notification_ids: int) -> int:
+    from .notifications import notification_send_email
+
+    return sum(notification_send_email(notification_id=pk) for pk in notification_ids)

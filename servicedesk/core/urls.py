@@ -12,4 +12,5 @@ urlpatterns = [
         "account/tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="token_revoke"
     ),
     path("system/", views.SystemView.as_view(), name="system"),
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
 ]

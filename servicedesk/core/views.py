@@ -12,7 +12,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import health, mywork, selectors, services
+from . import health, mywork, notifications, selectors, services
 from .exceptions import DomainError
 from .forms import ApiTokenForm, TimeZoneForm
 from .middleware import SESSION_TZ_KEY
@@ -176,3 +176,26 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if status == 200 else "unavailable", **report}, status=status
     )
+
+
+class NotificationListView(DeskView):
+    """The user's notifications, newest first; POST marks one or all as read."""
+
+    def get(self, request):
+        from django.core.paginator import Paginator
+
+        page = Paginator(notifications.notification_list(user=request.user), 25).get_page(
+            request.GET.get("page")
+        )
+        return render(request, "core/notifications.html", {"page": page})
+
+    def post(self, request):
+        raw = request.POST.get("notification")
+        notifications.notification_mark_read(
+            user=request.user, notification_id=int(raw) if raw and raw.isdigit() else None
+        )
+        target = request.POST.get("next", "")
+        # Only follow links inside the desk: a notification URL is a path we wrote ourselves.
+        if target.startswith("/") and not target.startswith("//"):
+            return redirect(target)
+        return redirect("core:notifications")

@@ -1,0 +1,55 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from servicedesk.core.models import Notification
+from tests.tickets.factories import RecordFactory
+from tickets.models import BreachNotice
+from tickets.tasks import escalate_breaches
+
+pytestmark = pytest.mark.django_db
+
+
+def test_breach_escalates_to_managers_once(manager, agent, category):
+    now = timezone.now()
+    record = RecordFactory(
+        category=category,
+        first_response_due=now - timedelta(hours=2),
+        resolution_due=now - timedelta(hours=1),
+    )
+    RecordFactory(category=category, resolution_due=now + timedelta(hours=1))  # not yet
+    RecordFactory(category=category, status="resolved", resolution_due=now - timedelta(days=1))
+
+    assert escalate_breaches() == 2  # first response and resolution of the one record
+    assert escalate_breaches() == 0  # idempotent
+    assert set(BreachNotice.objects.values_list("record", "kind")) == {
+        (record.pk, "first_response"),
+        (record.pk, "resolution"),
+    }
+    notices = Notification.objects.filter(verb="record_breached")
+    assert {n.recipient_id for n in notices} == {manager.pk}
+    assert notices.count() == 2
+
+
+def test_beat_schedule_includes_the_breach_scan():
+    from servicedesk.celery import app
+
+    entry = app.conf.beat_schedule["tickets-escalate-breaches"]
+    assert entry["task"] == "tickets.escalate_breaches"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_breach_scan_runs_on_a_real_worker(celery_worker, manager, category):
+    from servicedesk.celery import app
+
+    RecordFactory(category=category, resolution_due=timezone.now() - timedelta(minutes=5))
+    result = app.send_task("tickets.escalate_breaches")
+    deadline = timezone.now() + timedelta(seconds=15)
+    while timezone.now() < deadline and not BreachNotice.objects.exists():
+        import time
+
+        time.sleep(0.2)
+    assert BreachNotice.objects.count() == 1
+    assert result is not None

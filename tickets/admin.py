@@ -1,0 +1,57 @@
+"""Administrators edit the shipped defaults here: categories, calendars, targets, routing."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    BusinessCalendar,
+    DepartmentRoutingPolicy,
+    Holiday,
+    ServiceCategory,
+    ServiceRecord,
+    TargetPolicy,
+)
+
+
+@admin.register(ServiceCategory)
+class ServiceCategoryAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name_en", "name_zh", "stage", "lead_department", "is_active"]
+    list_filter = ["stage", "is_active", "lead_department"]
+    search_fields = ["code", "name_en", "name_zh"]
+    filter_horizontal = ["collaborating_departments"]
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "working_weekdays", "day_start", "day_end", "is_default"]
+    inlines = [HolidayInline]
+
+
+@admin.register(TargetPolicy)
+class TargetPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "priority",
+        "customer_tier",
+        "category",
+        "first_response_minutes",
+        "resolution_minutes",
+    ]
+
+
+@admin.register(DepartmentRoutingPolicy)
+class DepartmentRoutingPolicyAdmin(admin.ModelAdmin):
+    list_display = ["department", "mode"]
+
+
+@admin.register(ServiceRecord)
+class ServiceRecordAdmin(SimpleHistoryAdmin):
+    list_display = ["pk", "subject", "customer", "status", "lead_department", "assignee"]
+    list_filter = ["status", "stage", "lead_department"]
+    raw_id_fields = ["customer", "contact", "assignee", "created_by"]
+    search_fields = ["subject"]

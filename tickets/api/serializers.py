@@ -1,0 +1,203 @@
+"""Explicit input and output shapes: inputs validate form, services decide what is allowed."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from servicedesk.core.api.serializers import DepartmentRefSerializer
+
+from ..models import (
+    Duration,
+    Fee,
+    Frequency,
+    MessageKind,
+    Nature,
+    Place,
+    Priority,
+    RecordAttachment,
+    RecordMessage,
+    ServiceCategory,
+    ServiceRecord,
+    Stage,
+    Status,
+)
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    lead_department = DepartmentRefSerializer(read_only=True)
+    collaborating_departments = DepartmentRefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ServiceCategory
+        fields = [
+            "id",
+            "code",
+            "stage",
+            "name",
+            "name_en",
+            "name_zh",
+            "default_nature",
+            "default_place",
+            "default_fee",
+            "default_fee_amount",
+            "default_frequency",
+            "default_duration",
+            "lead_department",
+            "collaborating_departments",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+
+class CustomerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    management_tier = serializers.CharField()
+
+
+class RecordOutputSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField()
+    customer = CustomerRefSerializer()
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lead_department = DepartmentRefSerializer()
+    collaborating_departments = DepartmentRefSerializer(many=True)
+    assignee = UserRefSerializer(allow_null=True)
+    breached = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceRecord
+        fields = [
+            "id",
+            "reference",
+            "customer",
+            "contact",
+            "stage",
+            "category",
+            "nature",
+            "place",
+            "fee",
+            "fee_amount",
+            "frequency",
+            "duration",
+            "subject",
+            "description",
+            "priority",
+            "status",
+            "lead_department",
+            "collaborating_departments",
+            "assignee",
+            "agreed_date",
+            "first_response_due",
+            "resolution_due",
+            "first_responded_at",
+            "resolved_at",
+            "closed_at",
+            "breached",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_breached(self, record) -> bool:
+        now = self.context["now"]
+        if not record.is_active:
+            return False
+        late_response = (
+            record.first_responded_at is None
+            and record.first_response_due is not None
+            and record.first_response_due < now
+        )
+        return late_response or bool(record.resolution_due and record.resolution_due < now)
+
+
+class RecordCreateInputSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    contact = serializers.IntegerField(required=False, allow_null=True)
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    category = serializers.IntegerField(help_text=_("A category id of the same stage."))
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    nature = serializers.ChoiceField(choices=Nature.choices, required=False)
+    place = serializers.ChoiceField(choices=Place.choices, required=False)
+    fee = serializers.ChoiceField(choices=Fee.choices, required=False)
+    fee_amount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, allow_null=True
+    )
+    frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+    duration = serializers.ChoiceField(choices=Duration.choices, required=False)
+    agreed_date = serializers.DateField(required=False, allow_null=True)
+    collaborating_departments = serializers.ListField(
+        child=serializers.IntegerField(), required=False
+    )
+    assignee = serializers.IntegerField(required=False, allow_null=True)
+
+
+class RecordUpdateInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        help_text=_("The version you last read; or send it as an If-Match header."),
+    )
+    subject = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    contact = serializers.IntegerField(required=False, allow_null=True)
+    category = serializers.IntegerField(required=False)
+    nature = serializers.ChoiceField(choices=Nature.choices, required=False)
+    place = serializers.ChoiceField(choices=Place.choices, required=False)
+    fee = serializers.ChoiceField(choices=Fee.choices, required=False)
+    fee_amount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, allow_null=True
+    )
+    frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+    duration = serializers.ChoiceField(choices=Duration.choices, required=False)
+    agreed_date = serializers.DateField(required=False, allow_null=True)
+    assignee = serializers.IntegerField(required=False, allow_null=True)
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=Status.choices)
+    version = serializers.IntegerField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+
+class MessageInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    body = serializers.CharField()
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    author = UserRefSerializer(allow_null=True)
+
+    class Meta:
+        model = RecordMessage
+        fields = ["id", "kind", "body", "author", "created_at"]
+        read_only_fields = fields
+
+
+class AttachmentInputSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class AttachmentOutputSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RecordAttachment
+        fields = ["id", "original_name", "content_type", "size", "created_at", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, obj) -> str:
+        from django.urls import reverse
+
+        return reverse(
+            "v1:service-record-attachment-download",
+            kwargs={"pk": obj.record_id, "attachment_id": obj.pk},
+        )

@@ -1,0 +1,243 @@
+"""/api/v1/service-records/ and /api/v1/categories/: thin shells over the same services."""
+
+import re
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..filters import RecordFilter
+from ..models import RecordAttachment, RecordMessage, ServiceRecord
+from ..views import attachment_response
+from .serializers import (
+    AttachmentInputSerializer,
+    AttachmentOutputSerializer,
+    CategorySerializer,
+    MessageInputSerializer,
+    MessageOutputSerializer,
+    RecordCreateInputSerializer,
+    RecordOutputSerializer,
+    RecordUpdateInputSerializer,
+    TransitionInputSerializer,
+)
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The record version you last read, e.g. "3" (the ETag of GET).',
+)
+CONFLICT = OpenApiResponse(description="The record changed since your version: see `changes`.")
+
+
+def _etag(record) -> str:
+    return f'"{record.version}"'
+
+
+def _version_from(request, body_version):
+    if body_version is not None:
+        return body_version
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', request.headers.get("If-Match", ""))
+    if match:
+        return int(match.group(1))
+    raise ValidationError(
+        {"version": [_("Send the version you last read, in the body or as If-Match.")]}
+    )
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Service categories per stage with their defaults and departments (edit in Admin)."""
+
+    serializer_class = CategorySerializer
+    filterset_fields = ["stage", "is_active", "code"]
+    search_fields = ["code", "name_en", "name_zh"]
+    ordering_fields = ["stage", "sort_order", "code"]
+
+    def get_queryset(self):
+        return selectors.category_list(active_only=False).order_by("stage", "sort_order", "pk")
+
+
+class ServiceRecordViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Service records the caller may see (their departments', assigned to them, or all for
+    administrators). Status changes go through the `transition` action."""
+
+    serializer_class = RecordOutputSerializer
+    filterset_class = RecordFilter
+    search_fields = ["subject", "customer__name"]
+    ordering_fields = ["created_at", "resolution_due", "priority", "status"]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return selectors.record_list(user=self.request.user).prefetch_related(
+            "collaborating_departments"
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def _record(self, pk) -> ServiceRecord:
+        return get_object_or_404(self.get_queryset(), pk=pk)
+
+    def _output(self, record, status_code=200):
+        record = self._record(record.pk)
+        response = Response(
+            RecordOutputSerializer(record, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
+        response["ETag"] = _etag(record)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._output(self._record(kwargs["pk"]))
+
+    @extend_schema(request=RecordCreateInputSerializer, responses={201: RecordOutputSerializer})
+    def create(self, request):
+        data = RecordCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        record = services.record_create(
+            user=request.user,
+            customer_id=v["customer"],
+            contact_id=v.get("contact"),
+            stage=v["stage"],
+            category_id=v["category"],
+            subject=v["subject"],
+            description=v["description"],
+            priority=v["priority"],
+            nature=v.get("nature"),
+            place=v.get("place"),
+            fee=v.get("fee"),
+            fee_amount=v.get("fee_amount"),
+            frequency=v.get("frequency"),
+            duration=v.get("duration"),
+            agreed_date=v.get("agreed_date"),
+            collaborating_department_ids=v.get("collaborating_departments"),
+            assignee_id=v.get("assignee"),
+        )
+        return self._output(record, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=RecordUpdateInputSerializer,
+        parameters=[IF_MATCH],
+        responses={200: RecordOutputSerializer, 409: CONFLICT},
+    )
+    def partial_update(self, request, pk=None):
+        record = self._record(pk)
+        data = RecordUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        version = _version_from(request, v.pop("version", None))
+        renames = {"contact": "contact_id", "category": "category_id"}
+        has_assignee = "assignee" in v
+        assignee_id = v.pop("assignee", None)
+        changes = {renames.get(k, k): value for k, value in v.items()}
+        if changes:
+            record = services.record_update(
+                user=request.user, record_id=record.pk, version=version, changes=changes
+            )
+            version = record.version
+        if has_assignee:
+            services.record_assign(
+                user=request.user, record_id=record.pk, assignee_id=assignee_id, version=version
+            )
+        return self._output(record)
+
+    @extend_schema(
+        request=RecordUpdateInputSerializer,
+        parameters=[IF_MATCH],
+        responses={200: RecordOutputSerializer, 409: CONFLICT},
+    )
+    def update(self, request, pk=None):
+        return self.partial_update(request, pk)
+
+    @extend_schema(
+        request=TransitionInputSerializer,
+        parameters=[IF_MATCH],
+        responses={200: RecordOutputSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the record along the status table; an illegal move is a 400 on `status`."""
+        record = self._record(pk)
+        data = TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        version = v.get("version")
+        if version is None and "If-Match" in request.headers:
+            version = _version_from(request, None)
+        record = services.record_transition(
+            user=request.user,
+            record_id=record.pk,
+            to_status=v["to_status"],
+            version=version,
+            reason=v["reason"],
+        )
+        return self._output(record)
+
+    @extend_schema(methods=["GET"], request=None, responses=MessageOutputSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request=MessageInputSerializer,
+        responses={201: MessageOutputSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def messages(self, request, pk=None):
+        """Replies to the customer and internal notes, oldest first."""
+        record = self._record(pk)
+        if request.method == "POST":
+            data = MessageInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            message = services.message_add(
+                user=request.user, record_id=record.pk, **data.validated_data
+            )
+            return Response(MessageOutputSerializer(message).data, status=201)
+        rows = RecordMessage.objects.filter(record=record).select_related("author")
+        return Response(MessageOutputSerializer(rows, many=True).data)
+
+    @extend_schema(methods=["GET"], request=None, responses=AttachmentOutputSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": AttachmentInputSerializer},
+        responses={201: AttachmentOutputSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def attachments(self, request, pk=None):
+        """Files on the record. Upload as multipart `file`; PDF, images, text/CSV or Office."""
+        record = self._record(pk)
+        if request.method == "POST":
+            data = AttachmentInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            attachment = services.attachment_add(
+                user=request.user, record_id=record.pk, upload=data.validated_data["file"]
+            )
+            return Response(AttachmentOutputSerializer(attachment).data, status=201)
+        rows = RecordAttachment.objects.filter(record=record)
+        return Response(AttachmentOutputSerializer(rows, many=True).data)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>\d+)/download",
+        url_name="attachment-download",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def attachment_download(self, request, pk=None, attachment_id=None):
+        """The file, always as a download (Content-Disposition: attachment)."""
+        record = self._record(pk)
+        attachment = get_object_or_404(RecordAttachment, pk=attachment_id, record=record)
+        return attachment_response(attachment)

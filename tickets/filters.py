@@ -1,0 +1,69 @@
+"""The record filters, shared by the list page and the API so both filter the same way."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import ManagementTier
+from servicedesk.core.models import Department
+
+from . import selectors
+from .models import Priority, ServiceCategory, ServiceRecord, Stage, Status
+
+
+class RecordFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices)
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=ServiceCategory.objects.order_by("stage", "sort_order")
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices)
+    priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
+    department = django_filters.ModelChoiceFilter(
+        label=_("Department (lead or collaborating)"),
+        queryset=Department.objects.filter(is_active=True),
+        method="filter_department",
+    )
+    assignee = django_filters.ModelChoiceFilter(
+        label=_("Assignee"),
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+    )
+    unassigned = django_filters.BooleanFilter(
+        label=_("Unassigned"), field_name="assignee", lookup_expr="isnull"
+    )
+    customer = django_filters.NumberFilter(label=_("Customer id"), field_name="customer_id")
+    customer_tier = django_filters.ChoiceFilter(
+        label=_("Customer tier"),
+        choices=ManagementTier.choices,
+        field_name="customer__management_tier",
+    )
+    breached = django_filters.BooleanFilter(label=_("Breached"), method="filter_breached")
+    due_soon = django_filters.BooleanFilter(label=_("Due soon"), method="filter_due_soon")
+    created_after = django_filters.DateFilter(
+        label=_("Created from"), field_name="created_at", lookup_expr="date__gte"
+    )
+    created_before = django_filters.DateFilter(
+        label=_("Created until"), field_name="created_at", lookup_expr="date__lte"
+    )
+
+    class Meta:
+        model = ServiceRecord
+        fields = []
+
+    def filter_q(self, qs, name, value):
+        value = value.strip()
+        if value.upper().startswith("SR-") and value[3:].isdigit():
+            return qs.filter(pk=int(value[3:]))
+        return qs.filter(Q(subject__icontains=value) | Q(customer__name__icontains=value))
+
+    def filter_department(self, qs, name, value):
+        through = ServiceRecord.collaborating_departments.through
+        collab = Exists(through.objects.filter(servicerecord_id=OuterRef("pk"), department=value))
+        return qs.filter(Q(lead_department=value) | collab)
+
+    def filter_breached(self, qs, name, value):
+        return qs.filter(selectors.breached_q()) if value else qs.exclude(selectors.breached_q())
+
+    def filter_due_soon(self, qs, name, value):
+        return qs.filter(selectors.due_soon_q()) if value else qs.exclude(selectors.due_soon_q())

@@ -1,0 +1,586 @@
+"""Writes for service records: create and route, update, transition, assign, converse, escalate."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Contact, Customer
+from customers.services import customer_record_conversion
+from servicedesk.core.concurrency import versioned_update
+from servicedesk.core.exceptions import DomainError, InvalidTransition
+from servicedesk.core.notifications import notify
+from servicedesk.core.roles import Role, user_role
+from servicedesk.core.selectors import department_managers
+
+from . import attachments as files
+from .business_time import WorkCalendar, add_business_minutes, end_of_business_day
+from .models import (
+    ACTIVE_STATUSES,
+    AssignmentMode,
+    BreachKind,
+    BreachNotice,
+    BusinessCalendar,
+    DepartmentRoutingPolicy,
+    Fee,
+    Holiday,
+    MessageKind,
+    Priority,
+    RecordAttachment,
+    RecordMessage,
+    ServiceCategory,
+    ServiceRecord,
+    Stage,
+    Status,
+    TargetPolicy,
+)
+
+User = get_user_model()
+
+# Fields a record update may change; status and assignee have their own services.
+EDITABLE = {
+    "subject",
+    "description",
+    "priority",
+    "contact_id",
+    "category_id",
+    "nature",
+    "place",
+    "fee",
+    "fee_amount",
+    "frequency",
+    "duration",
+    "agreed_date",
+}
+
+
+# --- time targets ---------------------------------------------------------------------------------
+
+
+def target_policy_for(*, priority: str, tier: str, category_id: int | None):
+    """The most specific policy matching the record; empty dimensions match anything."""
+    candidates = TargetPolicy.objects.select_related("calendar").filter(
+        Q(priority="") | Q(priority=priority),
+        Q(customer_tier="") | Q(customer_tier=tier),
+        Q(category__isnull=True) | Q(category_id=category_id),
+    )
+    # More dimensions set wins; on a tie the category is the most telling, then the tier.
+    return max(
+        candidates,
+        key=lambda p: (p.specificity, bool(p.category_id), bool(p.customer_tier), -p.pk),
+        default=None,
+    )
+
+
+def work_calendar(calendar: BusinessCalendar | None, *, since: date) -> WorkCalendar:
+    calendar = calendar or BusinessCalendar.objects.filter(is_default=True).first()
+    if calendar is None:
+        return WorkCalendar()
+    days = list(
+        Holiday.objects.filter(calendar=calendar, date__gte=since).values_list(
+            "date", "is_working_day"
+        )
+    )
+    return WorkCalendar(
+        time_zone=calendar.time_zone,
+        working_weekdays=frozenset(int(d) for d in calendar.working_weekdays if d.isdigit()),
+        day_start=calendar.day_start,
+        day_end=calendar.day_end,
+        holidays=frozenset(d for d, working in days if not working),
+        make_up_days=frozenset(d for d, working in days if working),
+    )
+
+
+def record_targets(
+    *, priority: str, tier: str, category_id: int, start: datetime, agreed_date: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """(first response due, resolution due) in business time; a scheduled service is due on the
+    agreed date itself, whatever the policy says."""
+    policy = target_policy_for(priority=priority, tier=tier, category_id=category_id)
+    calendar = work_calendar(policy.calendar if policy else None, since=start.date())
+    first = resolution = None
+    if policy is not None:
+        first = add_business_minutes(start, policy.first_response_minutes, calendar)
+        resolution = add_business_minutes(start, policy.resolution_minutes, calendar)
+    if agreed_date is not None:
+        resolution = end_of_business_day(agreed_date, calendar)
+        if first is not None and first > resolution:
+            first = resolution
+    return first, resolution
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+def _check_category(category: ServiceCategory | None, stage: str) -> ServiceCategory:
+    if stage not in Stage.values:
+        raise DomainError(_("Choose pre-sale, in-sale or after-sale."), field="stage")
+    if category is None or not category.is_active:
+        raise DomainError(_("Choose an active service category."), field="category")
+    if category.stage != stage:
+        raise DomainError(
+            _("The category “%(category)s” does not belong to the %(stage)s stage.")
+            % {"category": category.name, "stage": str(Stage(stage).label).lower()},
+            field="category",
+        )
+    return category
+
+
+def _check_fee(fee: str, amount) -> None:
+    if fee == Fee.PAID and (amount is None or Decimal(amount) <= 0):
+        raise DomainError(
+            _("A paid service needs an amount greater than zero."), field="fee_amount"
+        )
+    if fee == Fee.FREE and amount not in (None, ""):
+        raise DomainError(_("A free service has no amount."), field="fee_amount")
+
+
+def _check_contact(contact_id, customer_id) -> None:
+    if contact_id and not Contact.objects.filter(pk=contact_id, customer_id=customer_id).exists():
+        raise DomainError(_("This contact does not belong to the customer."), field="contact")
+
+
+def _check_assignee(*, actor, assignee, record: ServiceRecord) -> None:
+    if assignee is None:
+        return
+    departments = {
+        record.lead_department_id,
+        *record.collaborating_departments.values_list("pk", flat=True),
+    }
+    if (
+        not assignee.is_active
+        or not assignee.department_memberships.filter(department_id__in=departments).exists()
+    ):
+        raise DomainError(
+            _("%(user)s is not in a department working on this record.")
+            % {"user": assignee.get_full_name() or assignee.username},
+            field="assignee",
+        )
+    # Agents take work; handing work to someone else is a manager's decision.
+    if user_role(actor) == Role.AGENT and assignee.pk != actor.pk:
+        raise DomainError(_("Agents can assign records only to themselves."), field="assignee")
+
+
+def _record_url(record) -> str:
+    return record.get_absolute_url()
+
+
+# --- create and route -----------------------------------------------------------------------------
+
+
+def _auto_assignee(department_id: int):
+    """Pick the assignee by the department's policy; the policy row is locked while it moves."""
+    policy = (
+        DepartmentRoutingPolicy.objects.select_for_update()
+        .filter(department_id=department_id)
+        .first()
+    )
+    if policy is None or policy.mode == AssignmentMode.NONE:
+        return None
+    members = User.objects.filter(
+        is_active=True, department_memberships__department_id=department_id
+    ).order_by("pk")
+    if policy.mode == AssignmentMode.ROUND_ROBIN:
+        after = policy.last_assignee_id or 0
+        chosen = members.filter(pk__gt=after).first() or members.first()
+    else:
+        chosen = (
+            members.annotate(
+                open_work=Count(
+                    "assigned_records", filter=Q(assigned_records__status__in=ACTIVE_STATUSES)
+                )
+            )
+            .order_by("open_work", "pk")
+            .first()
+        )
+    if chosen is not None:
+        policy.last_assignee = chosen
+        policy.save(update_fields=["last_assignee"])
+    return chosen
+
+
+@transaction.atomic
+def record_create(
+    *,
+    user,
+    customer_id: int,
+    stage: str,
+    category_id: int,
+    subject: str,
+    description: str = "",
+    contact_id: int | None = None,
+    priority: str = Priority.NORMAL,
+    nature: str | None = None,
+    place: str | None = None,
+    fee: str | None = None,
+    fee_amount=None,
+    frequency: str | None = None,
+    duration: str | None = None,
+    agreed_date: date | None = None,
+    collaborating_department_ids: list[int] | None = None,
+    assignee_id: int | None = None,
+    created_at: datetime | None = None,
+    notify_people: bool = True,
+) -> ServiceRecord:
+    """Create a record routed to its category's lead department, with its time targets running.
+
+    Classification fields left empty take the category's defaults.
+    """
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise DomainError(_("Choose a customer."), field="customer")
+    category = _check_category(ServiceCategory.objects.filter(pk=category_id).first(), stage)
+    if not (subject or "").strip():
+        raise DomainError(_("Say in a few words what the customer needs."), field="subject")
+    if priority not in Priority.values:
+        raise DomainError(_("Unknown priority."), field="priority")
+    _check_contact(contact_id, customer.pk)
+    fee = fee or category.default_fee
+    if fee_amount in (None, "") and fee == category.default_fee == Fee.PAID:
+        fee_amount = category.default_fee_amount
+    _check_fee(fee, fee_amount)
+    start = created_at or timezone.now()
+    first_due, resolution_due = record_targets(
+        priority=priority,
+        tier=customer.management_tier,
+        category_id=category.pk,
+        start=start,
+        agreed_date=agreed_date,
+    )
+    record = ServiceRecord(
+        customer=customer,
+        contact_id=contact_id,
+        stage=stage,
+        category=category,
+        nature=nature or category.default_nature,
+        place=place or category.default_place,
+        fee=fee,
+        fee_amount=fee_amount if fee == Fee.PAID else None,
+        frequency=frequency or category.default_frequency,
+        duration=duration or category.default_duration,
+        subject=subject.strip()[:200],
+        description=description,
+        priority=priority,
+        lead_department_id=category.lead_department_id,
+        created_by=user,
+        agreed_date=agreed_date,
+        first_response_due=first_due,
+        resolution_due=resolution_due,
+    )
+    record._history_user = user
+    record.save()
+    if created_at is not None:
+        # auto_now_add ignores a given value; demo data and imports back-date on purpose.
+        ServiceRecord.objects.filter(pk=record.pk).update(created_at=created_at)
+        record.created_at = created_at
+    collaborators = (
+        collaborating_department_ids
+        if collaborating_department_ids is not None
+        else list(category.collaborating_departments.values_list("pk", flat=True))
+    )
+    record.collaborating_departments.set(
+        [d for d in collaborators if d != record.lead_department_id]
+    )
+
+    assignee = None
+    if assignee_id:
+        assignee = User.objects.filter(pk=assignee_id).first()
+        if assignee is None:
+            raise DomainError(_("Unknown user."), field="assignee")
+        _check_assignee(actor=user, assignee=assignee, record=record)
+    else:
+        assignee = _auto_assignee(record.lead_department_id)
+    if assignee is not None:
+        ServiceRecord.objects.filter(pk=record.pk).update(assignee=assignee)
+        record.assignee = assignee
+
+    if notify_people:
+        members = User.objects.filter(
+            is_active=True, department_memberships__department_id=record.lead_department_id
+        ).exclude(pk__in=[user.pk if user else 0, assignee.pk if assignee else 0])
+        notify(
+            recipients=members,
+            verb="record_new",
+            title=_("New record in %(department)s: %(ref)s %(subject)s")
+            % {
+                "department": record.lead_department.name,
+                "ref": record.reference,
+                "subject": record.subject,
+            },
+            url=_record_url(record),
+        )
+        if assignee is not None and (user is None or assignee.pk != user.pk):
+            _notify_assigned(record, assignee)
+    return record
+
+
+def _notify_assigned(record, assignee) -> None:
+    notify(
+        recipients=[assignee],
+        verb="record_assigned",
+        title=_("Assigned to you: %(ref)s %(subject)s")
+        % {"ref": record.reference, "subject": record.subject},
+        url=_record_url(record),
+    )
+
+
+# --- update, assign, transition -------------------------------------------------------------------
+
+
+def _stamp(user, reason=""):
+    def validate(obj):
+        obj._history_user = user
+        if reason:
+            obj._change_reason = reason
+
+    return validate
+
+
+@transaction.atomic
+def record_update(*, user, record_id: int, version: int | None, changes: dict) -> ServiceRecord:
+    """Change editable fields; a stale `version` raises ConflictError listing what changed."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise DomainError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+
+    def validate(obj):
+        _stamp(user)(obj)
+        if not (obj.subject or "").strip():
+            raise DomainError(_("Say in a few words what the customer needs."), field="subject")
+        if "category_id" in changes:
+            _check_category(ServiceCategory.objects.filter(pk=obj.category_id).first(), obj.stage)
+        if obj.fee == Fee.FREE and "fee" in changes and "fee_amount" not in changes:
+            obj.fee_amount = None
+        _check_fee(obj.fee, obj.fee_amount)
+        _check_contact(obj.contact_id, obj.customer_id)
+        if {"priority", "agreed_date", "category_id"} & set(changes):
+            obj.first_response_due, obj.resolution_due = record_targets(
+                priority=obj.priority,
+                tier=obj.customer.management_tier,
+                category_id=obj.category_id,
+                start=obj.created_at,
+                agreed_date=obj.agreed_date,
+            )
+
+    return versioned_update(
+        ServiceRecord.objects.select_related("customer"),
+        pk=record_id,
+        version=version,
+        changes=changes,
+        validate=validate,
+    )
+
+
+@transaction.atomic
+def record_assign(*, user, record_id: int, assignee_id: int | None, version=None) -> ServiceRecord:
+    record = ServiceRecord.objects.select_for_update().get(pk=record_id)
+    assignee = None
+    if assignee_id:
+        assignee = User.objects.filter(pk=assignee_id).first()
+        if assignee is None:
+            raise DomainError(_("Unknown user."), field="assignee")
+    _check_assignee(actor=user, assignee=assignee, record=record)
+    if (
+        assignee is None
+        and user_role(user) == Role.AGENT
+        and record.assignee_id
+        not in (
+            None,
+            user.pk,
+        )
+    ):
+        raise DomainError(
+            _("Only a manager can take work away from a colleague."), field="assignee"
+        )
+    if record.assignee_id == (assignee.pk if assignee else None):
+        return record  # unchanged: no history row, no notification
+    record = versioned_update(
+        ServiceRecord.objects,
+        pk=record_id,
+        version=version,
+        changes={"assignee": assignee},
+        validate=_stamp(user),
+    )
+    if assignee is not None and assignee.pk != user.pk:
+        _notify_assigned(record, assignee)
+    return record
+
+
+@transaction.atomic
+def record_transition(
+    *, user, record_id: int, to_status: str, version: int | None = None, reason: str = ""
+) -> ServiceRecord:
+    """Move a record along ALLOWED_TRANSITIONS; the one place status changes."""
+    if to_status not in Status.values:
+        raise InvalidTransition(_("Unknown status “%(status)s”.") % {"status": to_status})
+    # Locked before the table is read: two agents resolving and reopening at once are serialised.
+    current = ServiceRecord.objects.select_for_update().select_related("customer").get(pk=record_id)
+    if current.status == to_status:
+        return current
+    allowed = ServiceRecord.ALLOWED_TRANSITIONS.get(current.status, frozenset())
+    if to_status not in allowed:
+        raise InvalidTransition(
+            _("A %(from)s record cannot become %(to)s. Allowed next: %(allowed)s.")
+            % {
+                "from": Status(current.status).label.lower(),
+                "to": Status(to_status).label.lower(),
+                "allowed": ", ".join(str(Status(s).label).lower() for s in sorted(allowed)) or "—",
+            }
+        )
+    now = timezone.now()
+    changes: dict = {"status": to_status}
+    if to_status in (Status.OPEN, Status.RESOLVED) and current.first_responded_at is None:
+        changes["first_responded_at"] = now
+    if to_status == Status.RESOLVED:
+        changes["resolved_at"] = now
+    elif to_status == Status.CLOSED:
+        changes["closed_at"] = now
+        if current.resolved_at is None:
+            changes["resolved_at"] = now
+    elif to_status == Status.OPEN and current.status in (Status.RESOLVED, Status.CLOSED):
+        # A reopened record gets a fresh resolution target from now, not yesterday's.
+        changes.update(resolved_at=None, closed_at=None)
+        _first, changes["resolution_due"] = record_targets(
+            priority=current.priority,
+            tier=current.customer.management_tier,
+            category_id=current.category_id,
+            start=now,
+            agreed_date=None,
+        )
+    record = versioned_update(
+        ServiceRecord.objects,
+        pk=record_id,
+        version=version,
+        changes=changes,
+        validate=_stamp(user, reason),
+    )
+    if to_status in (Status.RESOLVED, Status.CLOSED):
+        # A potential customer becomes actual with their first completed service (DOMAIN §1).
+        customer_record_conversion(
+            customer_id=record.customer_id, cause="service", note=record.reference
+        )
+    return record
+
+
+def _bulk(fn, *, record_ids, **kwargs) -> tuple[int, list[str]]:
+    """Apply fn per record in its own transaction: one refused record does not undo the others."""
+    done, errors = 0, []
+    for pk in record_ids:
+        try:
+            fn(record_id=pk, **kwargs)
+            done += 1
+        except DomainError as exc:
+            errors.append(f"SR-{pk:06d}: {exc.message}")
+    return done, errors
+
+
+def record_bulk_assign(*, user, record_ids, assignee_id):
+    return _bulk(partial(record_assign, user=user), record_ids=record_ids, assignee_id=assignee_id)
+
+
+def record_bulk_transition(*, user, record_ids, to_status):
+    return _bulk(partial(record_transition, user=user), record_ids=record_ids, to_status=to_status)
+
+
+# --- conversation ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def message_add(*, user, record_id: int, kind: str, body: str) -> RecordMessage:
+    if kind not in MessageKind.values:
+        raise DomainError(_("Choose a reply or an internal note."), field="kind")
+    if not (body or "").strip():
+        raise DomainError(_("Write the message first."), field="body")
+    record = ServiceRecord.objects.select_for_update().get(pk=record_id)
+    if record.status == Status.CLOSED:
+        raise DomainError(_("The record is closed. Reopen it to add messages."), field="body")
+    message = RecordMessage.objects.create(record=record, kind=kind, body=body, author=user)
+    if kind == MessageKind.REPLY and record.status == Status.NEW:
+        # The first reply to the customer is the first response: the record is now being worked.
+        record_transition(user=user, record_id=record.pk, to_status=Status.OPEN)
+    elif kind == MessageKind.REPLY and record.first_responded_at is None:
+        versioned_update(
+            ServiceRecord.objects,
+            pk=record.pk,
+            version=None,
+            changes={"first_responded_at": message.created_at},
+            validate=_stamp(user),
+        )
+    return message
+
+
+@transaction.atomic
+def attachment_add(*, user, record_id: int, upload) -> RecordAttachment:
+    record = ServiceRecord.objects.select_for_update().get(pk=record_id)
+    data, content_type = files.check_upload(upload)
+    attachment = RecordAttachment(
+        record=record,
+        original_name=files.clean_filename(getattr(upload, "name", "") or ""),
+        content_type=content_type,
+        size=len(data),
+        uploaded_by=user,
+    )
+    # The storage write is not transactional: a rollback after it leaves an orphan file, never a
+    # row without its file.
+    attachment.file.save("upload", ContentFile(data), save=False)
+    attachment.save()
+    return attachment
+
+
+# --- breaches -------------------------------------------------------------------------------------
+
+
+def breaches_escalate(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Notify the lead department's managers once per breached target. Safe to run repeatedly:
+    the BreachNotice unique constraint lets only one run record (and announce) each breach."""
+    now = now or timezone.now()
+    running = ServiceRecord.objects.filter(status__in=ACTIVE_STATUSES).select_related(
+        "lead_department"
+    )
+    batches = [
+        (
+            BreachKind.FIRST_RESPONSE,
+            "first_response_due",
+            running.filter(first_responded_at__isnull=True, first_response_due__lt=now).exclude(
+                breaches__kind=BreachKind.FIRST_RESPONSE
+            ),
+        ),
+        (
+            BreachKind.RESOLUTION,
+            "resolution_due",
+            running.filter(resolution_due__lt=now).exclude(breaches__kind=BreachKind.RESOLUTION),
+        ),
+    ]
+    count = 0
+    for kind, due_field, qs in batches:
+        for record in qs.order_by(due_field)[:limit]:
+            count += _escalate_one(record, kind, getattr(record, due_field))
+    return count
+
+
+@transaction.atomic
+def _escalate_one(record: ServiceRecord, kind: str, due_at) -> int:
+    try:
+        with transaction.atomic():
+            BreachNotice.objects.create(record=record, kind=kind, due_at=due_at)
+    except IntegrityError:
+        return 0  # another run got there first
+    managers = [m.user for m in department_managers(record.lead_department_id)]
+    notify(
+        recipients=managers,
+        verb="record_breached",
+        title=_("Target missed (%(target)s): %(ref)s %(subject)s")
+        % {
+            "target": BreachKind(kind).label.lower(),
+            "ref": record.reference,
+            "subject": record.subject,
+        },
+        url=_record_url(record),
+    )
+    return 1

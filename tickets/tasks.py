@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="tickets.escalate_breaches")
+def escalate_breaches() -> int:
+    """Beat runs this every few minutes; each breach is announced once (BreachNotice)."""
+    return services.breaches_escalate()
