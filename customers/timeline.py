@@ -2,7 +2,8 @@
 
 Apps above (tickets, followups, surveys) register, from their AppConfig.ready():
 - a timeline source: `fn(customer, limit) -> iterable[TimelineEntry]`, newest first, one query;
-- a section: a panel on the 360° page, `loader(customer) -> dict` rendered with `template`.
+- a section: a panel on the 360° page; `template` is included with the loader's dict as
+  `section` and the page's `customer`, and the loader must run a fixed number of queries.
 """
 
 from collections.abc import Callable, Iterable

@@ -4,12 +4,19 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from customers.models import ManagementTier
 from servicedesk.core.models import Department
 
 from . import selectors
 from .models import Priority, ServiceCategory, ServiceRecord, Stage, Status
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class DepartmentIdFilter(django_filters.ModelChoiceFilter):
+    """A department id; matches records it leads or collaborates on."""
 
 
 class RecordFilter(django_filters.FilterSet):
@@ -20,7 +27,7 @@ class RecordFilter(django_filters.FilterSet):
     )
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
-    department = django_filters.ModelChoiceFilter(
+    department = DepartmentIdFilter(
         label=_("Department (lead or collaborating)"),
         queryset=Department.objects.filter(is_active=True),
         method="filter_department",

@@ -27,7 +27,7 @@ class CustomerDetailView(DeskView):
     def get(self, request, pk: int):
         customer = get_customer_or_404(pk)
         panels = [
-            {"key": s.key, "title": s.title, "template": s.template, **s.loader(customer)}
+            {"key": s.key, "title": s.title, "template": s.template, "data": s.loader(customer)}
             for s in sections()
         ]
         recent = list(

@@ -129,7 +129,9 @@ def test_import_small_file_written_on_confirm(client, agent):
     preview = client.get(response["Location"]).content.decode()
     assert "“x” is not one of" in preview and "Import 1 valid row" in preview
     assert not Customer.objects.exists()
-    response = client.post(reverse("customers:import_preview", args=[job.pk]), {"action": "confirm"})
+    response = client.post(
+        reverse("customers:import_preview", args=[job.pk]), {"action": "confirm"}
+    )
     assert response.status_code == 302
     customer = Customer.objects.get()
     assert customer.owner == agent and [t.name for t in customer.tags.all()] == ["VIP"]

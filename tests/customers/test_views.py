@@ -193,3 +193,12 @@ def test_360_page_query_count_is_fixed(client_agent, big_archive, django_assert_
     html = response.content.decode()
     assert html.count('data-kind="interaction"') == 21
     assert html.index("The newest call") < html.index("call 0")
+
+
+def test_360_page_shows_contacts_and_products(client_agent):
+    from tests.factories import ProductFactory
+
+    customer = services.customer_create(name="Zhang", phones=["13800138000"])
+    services.product_owned_add(customer=customer, product=ProductFactory(name_en="Sofa"))
+    html = client_agent.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert "138 0013 8000" in html and "Sofa" in html

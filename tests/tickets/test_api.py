@@ -73,12 +73,10 @@ def test_update_without_version_is_a_400(agent_api, customer, category):
 
 def test_illegal_transition_is_a_400_on_status(agent_api, customer, category):
     record = RecordFactory(category=category, customer=customer)
-    response = agent_api.post(
-        f"{URL}{record.pk}/transition/", {"to_status": "closed"}, format="json"
-    )
+    response = agent_api.post(f"{URL}{record.pk}/transition/", {"status": "closed"}, format="json")
     assert response.status_code == 400
     assert "status" in response.json()["error"]["fields"]
-    ok = agent_api.post(f"{URL}{record.pk}/transition/", {"to_status": "open"}, format="json")
+    ok = agent_api.post(f"{URL}{record.pk}/transition/", {"status": "open"}, format="json")
     assert ok.status_code == 200 and ok.json()["status"] == "open"
 
 

@@ -1,6 +1,7 @@
 """Explicit input and output shapes: inputs validate form, services decide what is allowed."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from servicedesk.core.api.serializers import DepartmentRefSerializer
@@ -22,8 +23,37 @@ from ..models import (
 )
 
 
+# A pattern, not an enum: the schema hook turns every enum named "kind" into a shared component,
+# and other apps' "kind" choice sets would clash with this one.
+@extend_schema_field(
+    {"type": "string", "pattern": "^(reply|note)$", "description": "`reply` or `note`"}
+)
+class MessageKindField(serializers.CharField):
+    default_error_messages = {"invalid_choice": _("“{input}” is not reply or note.")}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value not in MessageKind.values:
+            self.fail("invalid_choice", input=value)
+        return value
+
+
+class CategoryDefaultsSerializer(serializers.Serializer):
+    """What a new record of this category takes unless told otherwise."""
+
+    nature = serializers.ChoiceField(choices=Nature.choices, source="default_nature")
+    place = serializers.ChoiceField(choices=Place.choices, source="default_place")
+    fee = serializers.ChoiceField(choices=Fee.choices, source="default_fee")
+    fee_amount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, source="default_fee_amount", allow_null=True
+    )
+    frequency = serializers.ChoiceField(choices=Frequency.choices, source="default_frequency")
+    duration = serializers.ChoiceField(choices=Duration.choices, source="default_duration")
+
+
 class CategorySerializer(serializers.ModelSerializer):
     name = serializers.CharField(read_only=True)
+    defaults = CategoryDefaultsSerializer(source="*", read_only=True)
     lead_department = DepartmentRefSerializer(read_only=True)
     collaborating_departments = DepartmentRefSerializer(many=True, read_only=True)
 
@@ -36,12 +66,7 @@ class CategorySerializer(serializers.ModelSerializer):
             "name",
             "name_en",
             "name_zh",
-            "default_nature",
-            "default_place",
-            "default_fee",
-            "default_fee_amount",
-            "default_frequency",
-            "default_duration",
+            "defaults",
             "lead_department",
             "collaborating_departments",
             "is_active",
@@ -163,17 +188,18 @@ class RecordUpdateInputSerializer(serializers.Serializer):
 
 
 class TransitionInputSerializer(serializers.Serializer):
-    to_status = serializers.ChoiceField(choices=Status.choices)
+    status = serializers.ChoiceField(choices=Status.choices)
     version = serializers.IntegerField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
 class MessageInputSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    kind = MessageKindField()
     body = serializers.CharField()
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
+    kind = MessageKindField(read_only=True)
     author = UserRefSerializer(allow_null=True)
 
     class Meta:

@@ -178,7 +178,7 @@ class ServiceRecordViewSet(
         record = services.record_transition(
             user=request.user,
             record_id=record.pk,
-            to_status=v["to_status"],
+            to_status=v["status"],
             version=version,
             reason=v["reason"],
         )
