@@ -188,7 +188,8 @@ def test_search_page_query_count_is_fixed(client_agent, big_archive, django_asse
 def test_360_page_query_count_is_fixed(client_agent, big_archive, django_assert_max_num_queries):
     customer = big_archive[0]
     InteractionFactory(customer=customer, summary="The newest call", occurred_at=timezone.now())
-    with django_assert_max_num_queries(16):
+    # 16 today (tickets' section included); each app's section adds a fixed few, never per row.
+    with django_assert_max_num_queries(20):
         response = client_agent.get(reverse("customers:detail", args=[customer.pk]))
     html = response.content.decode()
     assert html.count('data-kind="interaction"') == 21
