@@ -16,5 +16,8 @@ for endpoint in endpoints():
     client.get(endpoint["path"])  # warm caches (content types, sessions) so counts are steady
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(endpoint["path"])
-    result[endpoint["name"]] = {"status": response.status_code, "queries": len(ctx.captured_queries)}
+    result[endpoint["name"]] = {
+        "status": response.status_code,
+        "queries": len(ctx.captured_queries),
+    }
 print(json.dumps(result))

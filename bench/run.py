@@ -59,9 +59,22 @@ def wrk(url, seconds, conns, session, endpoint):
         BENCH_HEADERS="|".join(f"{k}: {v}" for k, v in session["headers"].items()),
     )
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--timeout", "30s",
-         "-s", str(BENCH / "report.lua"), url],
-        env=env, capture_output=True, text=True, timeout=seconds + 60, check=False,
+        [
+            "wrk",
+            "-t2",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(BENCH / "report.lua"),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=False,
     ).stdout
     line = next((x for x in out.splitlines() if x.startswith("WRKJSON ")), None)
     return json.loads(line[8:]) if line else {"error": out[-500:]}
@@ -107,21 +120,43 @@ def main():
     queries = last_json(sh([PY, "bench/count_queries.py"], env, capture=True))
 
     gunicorn = subprocess.Popen(
-        [PY, "-m", "gunicorn", "servicedesk.wsgi:application", "-w", "2", "-k", "sync",
-         "-b", f"127.0.0.1:{args.port}", "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "servicedesk.wsgi:application",
+            "-w",
+            "2",
+            "-k",
+            "sync",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     rows = []
     try:
         base = f"http://127.0.0.1:{args.port}"
         wait_http(base + "/healthz")
         for endpoint in endpoints:
-            runs = [wrk(base + endpoint["path"], args.duration, args.conns, session, endpoint)
-                    for _ in range(args.runs)]
+            runs = [
+                wrk(base + endpoint["path"], args.duration, args.conns, session, endpoint)
+                for _ in range(args.runs)
+            ]
             ok = [r for r in runs if "rps" in r]
-            row = {"name": endpoint["name"], "path": endpoint["path"],
-                   "queries": queries.get(endpoint["name"], {}).get("queries"),
-                   "status": queries.get(endpoint["name"], {}).get("status"), "runs": runs}
+            row = {
+                "name": endpoint["name"],
+                "path": endpoint["path"],
+                "queries": queries.get(endpoint["name"], {}).get("queries"),
+                "status": queries.get(endpoint["name"], {}).get("status"),
+                "runs": runs,
+            }
             if ok:
                 row.update(
                     rps=statistics.median(r["rps"] for r in ok),
@@ -142,9 +177,11 @@ def main():
     print(f"\n| {label} | endpoint | req/s | p50 ms | p95 ms | queries/req | non-2xx |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {label} | {r['name']} `{r['path']}` | {r.get('rps', 0):.1f} | "
-              f"{r.get('p50_ms', 0):.0f} | {r.get('p95_ms', 0):.0f} | {r['queries']} | "
-              f"{r.get('non2xx', '?')} |")
+        print(
+            f"| {label} | {r['name']} `{r['path']}` | {r.get('rps', 0):.1f} | "
+            f"{r.get('p50_ms', 0):.0f} | {r.get('p95_ms', 0):.0f} | {r['queries']} | "
+            f"{r.get('non2xx', '?')} |"
+        )
 
 
 if __name__ == "__main__":

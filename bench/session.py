@@ -14,8 +14,12 @@ session[SESSION_KEY] = str(user.pk)
 session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.save()
-print(json.dumps({
-    "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
-    "headers": {"Accept-Language": "en"},
-    "endpoints": endpoints(),
-}))
+print(
+    json.dumps(
+        {
+            "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+            "headers": {"Accept-Language": "en"},
+            "endpoints": endpoints(),
+        }
+    )
+)

@@ -7,7 +7,7 @@ from .models import Interaction, ProductOwned
 from .timeline import Section, TimelineEntry, register_section, register_source
 
 
-def interactions_source(customer, limit: int):
+def interactions_source(customer, limit: int, user=None):
     rows = Interaction.objects.filter(customer=customer).select_related("staff")[:limit]
     for i in rows:
         yield TimelineEntry(
@@ -19,7 +19,7 @@ def interactions_source(customer, limit: int):
         )
 
 
-def purchases_source(customer, limit: int):
+def purchases_source(customer, limit: int, user=None):
     # Purchases are dated, not timed; created_at orders them among the day's other events.
     rows = (
         ProductOwned.objects.filter(customer=customer)
@@ -35,7 +35,7 @@ def purchases_source(customer, limit: int):
         )
 
 
-def _contacts(customer) -> dict:
+def _contacts(customer, user=None) -> dict:
     return {
         "contacts": list(customer.contacts.all()),
         "addresses": list(customer.addresses.all()),
@@ -43,7 +43,7 @@ def _contacts(customer) -> dict:
     }
 
 
-def _products(customer) -> dict:
+def _products(customer, user=None) -> dict:
     return {
         "products": list(customer.products_owned.all()),
         "add_url": reverse("customers:product_add", args=[customer.pk]),

@@ -1,9 +1,12 @@
 """Extension points of the 360° page, so `customers` knows no app above it (ARCHITECTURE.md).
 
 Apps above (tickets, followups, surveys) register, from their AppConfig.ready():
-- a timeline source: `fn(customer, limit) -> iterable[TimelineEntry]`, newest first, one query;
-- a section: a panel on the 360° page; `template` is included with the loader's dict as
-  `section` and the page's `customer`, and the loader must run a fixed number of queries.
+- a timeline source: `fn(customer, limit, user) -> iterable[TimelineEntry]`, newest first, one
+  query;
+- a section: a panel on the 360° page, `loader(customer, user) -> dict`; `template` is included
+  with that dict as `section` and the page's `customer`; a fixed number of queries.
+Both get the viewing user so each app applies its own visibility rules (an agent must not see
+another department's records through the customer page).
 """
 
 from collections.abc import Callable, Iterable
@@ -28,11 +31,11 @@ class Section:
     key: str
     title: str
     template: str
-    loader: Callable[[object], dict]
+    loader: Callable[[object, object], dict]
     order: int = 100
 
 
-TimelineSource = Callable[[object, int], Iterable[TimelineEntry]]
+TimelineSource = Callable[[object, int, object], Iterable[TimelineEntry]]
 _sources: dict[str, TimelineSource] = {}
 _sections: dict[str, Section] = {}
 
@@ -49,7 +52,7 @@ def sections() -> list[Section]:
     return sorted(_sections.values(), key=lambda s: (s.order, s.key))
 
 
-def customer_timeline(customer, *, limit: int = 50) -> list[TimelineEntry]:
+def customer_timeline(customer, *, user, limit: int = 50) -> list[TimelineEntry]:
     """Every source's newest entries merged, newest first: one query per source, not per row."""
-    streams = [list(source(customer, limit)) for source in _sources.values()]
+    streams = [list(source(customer, limit, user)) for source in _sources.values()]
     return list(islice(merge(*streams, key=lambda e: e.when, reverse=True), limit))

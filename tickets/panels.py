@@ -5,20 +5,20 @@ from django.utils.translation import gettext as _
 from customers.timeline import TimelineEntry
 
 from . import selectors
-from .models import ServiceRecord
 
 
 def my_work_panel(user) -> dict:
     return selectors.my_work(user)
 
 
-def customer_section(customer) -> dict:
-    return {"records": selectors.customer_records(customer)}
+def customer_section(customer, user) -> dict:
+    return {"records": selectors.customer_records(customer, user=user)}
 
 
-def customer_timeline(customer, limit: int):
+def customer_timeline(customer, limit: int, user):
     rows = (
-        ServiceRecord.objects.filter(customer=customer)
+        selectors.record_visible(user)
+        .filter(customer=customer)
         .select_related("category", "created_by")
         .order_by("-created_at", "-pk")[:limit]
     )

@@ -143,9 +143,11 @@ def category_list(*, stage: str | None = None, active_only: bool = True):
     return qs
 
 
-def customer_records(customer, *, limit: int = 20) -> list[ServiceRecord]:
+def customer_records(customer, *, user, limit: int = 20) -> list[ServiceRecord]:
+    """The customer's records that this user may see (the 360° page applies record visibility)."""
     return list(
-        ServiceRecord.objects.filter(customer=customer)
+        record_visible(user)
+        .filter(customer=customer)
         .select_related("category", "lead_department", "assignee")
         .order_by("-created_at", "-pk")[:limit]
     )

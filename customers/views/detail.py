@@ -27,7 +27,12 @@ class CustomerDetailView(DeskView):
     def get(self, request, pk: int):
         customer = get_customer_or_404(pk)
         panels = [
-            {"key": s.key, "title": s.title, "template": s.template, "data": s.loader(customer)}
+            {
+                "key": s.key,
+                "title": s.title,
+                "template": s.template,
+                "data": s.loader(customer, request.user),
+            }
             for s in sections()
         ]
         recent = list(
@@ -39,7 +44,7 @@ class CustomerDetailView(DeskView):
             {
                 "customer": customer,
                 "panels": panels,
-                "timeline": customer_timeline(customer, limit=TIMELINE_LIMIT),
+                "timeline": customer_timeline(customer, user=request.user, limit=TIMELINE_LIMIT),
                 "history": history_entries(customer.history.filter(pk__in=recent)),
                 "interaction_kinds": InteractionKind.choices,
             },

@@ -160,13 +160,18 @@ def test_notifications_page_and_badge(client, agent, category):
     assert 'class="badge danger"' not in client.get("/records/").content.decode()
 
 
-def test_customer_section_lists_records(category, customer):
+def test_customer_section_lists_only_visible_records(category, customer, agent):
     from customers.timeline import customer_timeline, sections
+    from tests.factories import DepartmentFactory
 
     RecordFactory(category=category, customer=customer, subject="Wardrobe")
+    other = DepartmentFactory(code="finance")
+    RecordFactory(category=category, customer=customer, subject="Invoice", lead_department=other)
     section = next(s for s in sections() if s.key == "records")
-    assert [r.subject for r in section.loader(customer)["records"]] == ["Wardrobe"]
-    assert any("Wardrobe" in e.title for e in customer_timeline(customer))
+    assert [r.subject for r in section.loader(customer, agent)["records"]] == ["Wardrobe"]
+    titles = [e.title for e in customer_timeline(customer, user=agent)]
+    assert any("Wardrobe" in t for t in titles)
+    assert not any("Invoice" in t for t in titles)
 
 
 @pytest.mark.skipif("not __import__('django').db.connection.vendor == 'postgresql'")
