@@ -13,39 +13,25 @@ class CustomersConfig(AppConfig):
 
         # Agents and managers read and write the archive; administrators also delete and keep
         # the product catalogue. Pages and API check the role; these permissions back the admin.
-        write = [
-            f"customers.{action}_{model}"
-            for model in (
-                "customer",
-                "contact",
-                "contactpoint",
-                "address",
-                "productowned",
-                "interaction",
-                "tag",
-                "importjob",
-            )
-            for action in ("view", "add", "change")
-        ]
+        models = (
+            "customer",
+            "contact",
+            "contactpoint",
+            "address",
+            "productowned",
+            "interaction",
+            "tag",
+            "importjob",
+        )
+        write = [f"customers.{a}_{m}" for m in models for a in ("view", "add", "change")]
         grant(Role.AGENT, *write, "customers.view_product")
         grant(Role.MANAGER, *write, "customers.view_product")
         grant(
             Role.ADMINISTRATOR,
-            *write,
             *(
-                f"customers.{action}_{model}"
-                for model in (
-                    "customer",
-                    "contact",
-                    "contactpoint",
-                    "address",
-                    "productowned",
-                    "interaction",
-                    "tag",
-                    "importjob",
-                    "product",
-                )
-                for action in ("view", "add", "change", "delete")
+                f"customers.{a}_{m}"
+                for m in (*models, "product")
+                for a in ("view", "add", "change", "delete")
             ),
         )
         sections.register()

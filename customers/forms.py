@@ -10,22 +10,10 @@ from servicedesk.core.exceptions import DomainError
 
 from .csvio import ENCODINGS
 from .models import Contact, Customer, CustomerKind, Interaction, Product, ProductOwned
+from .services import EDITABLE_FIELDS
 
-CUSTOMER_FIELDS = [
-    "kind",
-    "name",
-    "organisation",
-    "management_tier",
-    "lifecycle",
-    "transaction_progress",
-    "chain_position",
-    "marketing_type",
-    "party",
-    "owner",
-    "region",
-    "preferences",
-    "notes",
-]
+# The form offers exactly what the service lets a caller set.
+CUSTOMER_FIELDS = list(EDITABLE_FIELDS)
 
 
 def add_service_errors(form: forms.Form, exc: Exception) -> None:
