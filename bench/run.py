@@ -101,7 +101,7 @@ def main():
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         CONN_MAX_AGE="60",
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL="ERROR",
     )
     if not args.reuse:
         psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"]
