@@ -39,9 +39,9 @@ def customer_search(qs: QuerySet, query: str) -> QuerySet:
         return qs.filter(pk__in=ids.values("customer_id"))
     digits = _digits(query)
     if len(digits) >= 3 and not query.strip("+-() 0123456789"):
-        ids = ContactPoint.objects.filter(
-            kind=ContactPointKind.PHONE, digits_reversed__startswith=digits[::-1]
-        )
+        # No kind filter: only phones carry digits_reversed, and a `kind` predicate would tempt
+        # the planner onto the (kind, value) index instead of the reversed-digits one.
+        ids = ContactPoint.objects.filter(digits_reversed__startswith=digits[::-1])
         return qs.filter(pk__in=ids.values("customer_id"))
     organisations = Customer.objects.filter(kind=CustomerKind.ORGANISATION, name__icontains=query)
     return qs.filter(Q(name__icontains=query) | Q(organisation_id__in=organisations.values("pk")))
