@@ -326,18 +326,8 @@ def _conflict_text(exc: ConflictError) -> str:
 
 class RecordEditView(DeskView):
     section = "records"
-    FIELDS = [
-        "subject",
-        "description",
-        "priority",
-        "nature",
-        "place",
-        "fee",
-        "fee_amount",
-        "frequency",
-        "duration",
-        "agreed_date",
-    ]
+    # The page edits what the update service accepts, except the ids (changed elsewhere).
+    FIELDS = sorted(f for f in services.EDITABLE if not f.endswith("_id"))
 
     def get(self, request, pk, form=None, conflict=None, status=200):
         record = _visible_or_404(request.user, pk)
