@@ -7,6 +7,11 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from servicedesk.core import navigation
+
+        navigation.register(
+            navigation.NavItem("customers", _("Customers"), "customers:index", order=10)
+        )
         from servicedesk.core.roles import Role, grant
 
         from . import sections

@@ -141,6 +141,17 @@ class Customer(TimeStampedModel):
         verbose_name=_("account owner"),
     )
     region = models.CharField(_("region"), max_length=80, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="zh-hans",
+        blank=True,
+        help_text=_(
+            "Replies and surveys are written to the customer in this language; "
+            "empty means the desk's default."
+        ),
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     preferences = models.TextField(_("preferences"), blank=True)
     notes = models.TextField(_("notes"), blank=True)

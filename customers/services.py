@@ -39,6 +39,7 @@ EDITABLE_FIELDS = (
     "party",
     "owner",
     "region",
+    "language",
     "preferences",
     "notes",
 )

@@ -50,13 +50,29 @@ class TicketsConfig(AppConfig):
         )
         timeline.register_source("records", panels.customer_timeline)
 
-        # The beat schedule in settings belongs to the project; this app adds its own entry here.
-        from servicedesk.celery import app
+        from servicedesk.core import events, navigation, periodic
 
-        app.conf.beat_schedule = {
-            **(app.conf.beat_schedule or {}),
-            "tickets-escalate-breaches": {
-                "task": "tickets.escalate_breaches",
-                "schedule": 300.0,  # a breach is announced within five minutes
-            },
-        }
+        from . import subscribers
+
+        navigation.register(
+            navigation.NavItem("records", _("Service records"), "tickets:index", order=20)
+        )
+        navigation.register(
+            navigation.NavItem("complaints", _("Complaints"), "tickets:complaints", order=30)
+        )
+        periodic.register(
+            periodic.PeriodicTask(
+                "tickets-escalate-breaches",
+                "tickets.escalate_breaches",
+                300.0,  # a breach is announced within five minutes
+                "breached time targets",
+            )
+        )
+        events.subscribe(
+            "record_created",
+            "tickets.notify_department",
+            subscribers.notify_department_of_new_record,
+        )
+        events.subscribe(
+            "record_assigned", "tickets.notify_assignee", subscribers.notify_new_assignee
+        )

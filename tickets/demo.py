@@ -96,7 +96,7 @@ def _records(rng, categories) -> int:
         created = now - timedelta(hours=hours)
         user = rng.choice(staff)
         record = services.record_create(
-            user=user,
+            by=user,
             customer_id=rng.choice(customers).pk,
             stage=category.stage,
             category_id=category.pk,
@@ -104,19 +104,18 @@ def _records(rng, categories) -> int:
             description="",
             priority=rng.choice(Priority.values),
             created_at=created,
-            notify_people=False,
         )
         if target != Status.NEW:
             services.message_add(
-                user=user,
+                by=user,
                 record_id=record.pk,
                 kind=MessageKind.REPLY,
                 body="We have received your request and will contact you shortly.",
             )
         if i % 3 == 0:
             services.message_add(
-                user=user, record_id=record.pk, kind=MessageKind.NOTE, body="Checked stock."
+                by=user, record_id=record.pk, kind=MessageKind.NOTE, body="Checked stock."
             )
         for status in PATHS[target][1:]:
-            services.record_transition(user=user, record_id=record.pk, to_status=status)
+            services.record_transition(by=user, record_id=record.pk, to_status=status)
     return COUNT

@@ -124,6 +124,19 @@ class ServiceCategory(BilingualNameMixin, TimeStampedModel):
             ),
         ]
 
+    def defaults(self) -> dict:
+        """What a new record of this category takes unless told otherwise: the one place the
+        create service, the create page and the API read the category's defaults from."""
+        return {
+            "stage": self.stage,
+            "nature": self.default_nature,
+            "place": self.default_place,
+            "fee": self.default_fee,
+            "fee_amount": self.default_fee_amount if self.default_fee == Fee.PAID else None,
+            "frequency": self.default_frequency,
+            "duration": self.default_duration,
+        }
+
 
 def attachment_path(instance, filename: str) -> str:
     # A random name: the customer's file name never reaches the file system or a URL.
@@ -132,6 +145,10 @@ def attachment_path(instance, filename: str) -> str:
 
 class ServiceRecord(TimeStampedModel):
     """The ticket. Status changes only through services.record_transition (the table below)."""
+
+    # Not auto_now_add: imports and demo data back-date records in the creating save itself, so
+    # the first history row is true and no second, unversioned write is needed.
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
         Status.NEW: frozenset({Status.OPEN}),
@@ -294,6 +311,15 @@ class RecordMessage(models.Model):
         verbose_name=_("author"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # A reply e-mailed to the customer; empty for notes and for replies logged only (no address).
+    email = models.ForeignKey(
+        "core.OutboundEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("e-mail"),
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -5,6 +5,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -13,11 +14,14 @@ from django.utils.translation import gettext as _
 
 from customers.models import Contact, Customer
 from customers.services import customer_record_conversion
-from servicedesk.core.concurrency import versioned_update
-from servicedesk.core.exceptions import DomainError, InvalidTransition
+from servicedesk.core import events
+from servicedesk.core.concurrency import changes_since, versioned_update
+from servicedesk.core.exceptions import ConflictError, DomainError
+from servicedesk.core.models import Department, StatusChange
 from servicedesk.core.notifications import notify
 from servicedesk.core.roles import Role, user_role
-from servicedesk.core.selectors import department_managers
+from servicedesk.core.selectors import department_managers, user_department_ids
+from servicedesk.core.transitions import record_initial_state, transition
 
 from . import attachments as files
 from .business_time import WorkCalendar, add_business_minutes, end_of_business_day
@@ -146,13 +150,10 @@ def _check_contact(contact_id, customer_id) -> None:
         raise DomainError(_("This contact does not belong to the customer."), field="contact")
 
 
-def _check_assignee(*, actor, assignee, record: ServiceRecord) -> None:
+def _check_assignee(*, actor, assignee, department_ids: set[int]) -> None:
     if assignee is None:
         return
-    departments = {
-        record.lead_department_id,
-        *record.collaborating_departments.values_list("pk", flat=True),
-    }
+    departments = department_ids
     if (
         not assignee.is_active
         or not assignee.department_memberships.filter(department_id__in=departments).exists()
@@ -205,10 +206,52 @@ def _auto_assignee(department_id: int):
     return chosen
 
 
+def _check_departments(ids) -> list[int]:
+    ids = sorted({int(pk) for pk in ids or ()})
+    known = set(Department.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+    unknown = [str(pk) for pk in ids if pk not in known]
+    if unknown:
+        raise DomainError(
+            _("No active department with id %(ids)s.") % {"ids": ", ".join(unknown)},
+            field="collaborating_departments",
+        )
+    return ids
+
+
+def _check_would_see(by, *, lead_department, collaborator_ids, assignee) -> None:
+    """Refuse, before anything is saved, a record its creator could not read afterwards: the
+    client would get no answer it can use, and a retrying client would make duplicates."""
+    if by is None or user_role(by) == Role.ADMINISTRATOR:
+        return
+    mine = set(user_department_ids(by))
+    if lead_department.pk in mine or mine & set(collaborator_ids):
+        return
+    if assignee is not None and assignee.pk == by.pk:
+        return
+    raise DomainError(
+        _(
+            "Records of this category go to %(department)s, which you are not in, so you could not "
+            "follow this one. Add one of your departments as collaborating, or ask "
+            "%(department)s to open it."
+        )
+        % {"department": lead_department.name},
+        field="category",
+    )
+
+
+def _resolve_assignee(assignee_id):
+    if not assignee_id:
+        return None
+    assignee = User.objects.filter(pk=assignee_id).first()
+    if assignee is None:
+        raise DomainError(_("Unknown user."), field="assignee")
+    return assignee
+
+
 @transaction.atomic
 def record_create(
     *,
-    user,
+    by,
     customer_id: int,
     stage: str,
     category_id: int,
@@ -226,25 +269,59 @@ def record_create(
     collaborating_department_ids: list[int] | None = None,
     assignee_id: int | None = None,
     created_at: datetime | None = None,
-    notify_people: bool = True,
 ) -> ServiceRecord:
     """Create a record routed to its category's lead department, with its time targets running.
 
-    Classification fields left empty take the category's defaults.
+    Everything is checked before the one save, so a refused create leaves nothing behind; the
+    automatic assignee and a back-dated creation time are part of that save and of its history.
+    Classification fields left empty take the category's defaults (ServiceCategory.defaults).
     """
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise DomainError(_("Choose a customer."), field="customer")
-    category = _check_category(ServiceCategory.objects.filter(pk=category_id).first(), stage)
+    if customer.is_archived:
+        raise DomainError(
+            _("This customer is archived. Open the record on the customer they were merged into.")
+            if customer.merged_into_id
+            else _("This customer is archived. Restore them before opening a record."),
+            field="customer",
+        )
+    category = _check_category(
+        ServiceCategory.objects.select_related("lead_department").filter(pk=category_id).first(),
+        stage,
+    )
+    lead = category.lead_department
+    if not lead.is_active:
+        raise DomainError(
+            _("The lead department of this category is inactive. Ask an administrator."),
+            field="category",
+        )
     if not (subject or "").strip():
         raise DomainError(_("Say in a few words what the customer needs."), field="subject")
     if priority not in Priority.values:
         raise DomainError(_("Unknown priority."), field="priority")
     _check_contact(contact_id, customer.pk)
-    fee = fee or category.default_fee
-    if fee_amount in (None, "") and fee == category.default_fee == Fee.PAID:
-        fee_amount = category.default_fee_amount
+    defaults = category.defaults()
+    fee = fee or defaults["fee"]
+    if fee_amount in (None, "") and fee == defaults["fee"]:
+        fee_amount = defaults["fee_amount"]
     _check_fee(fee, fee_amount)
+    collaborators = [
+        pk
+        for pk in _check_departments(
+            collaborating_department_ids
+            if collaborating_department_ids is not None
+            else category.collaborating_departments.values_list("pk", flat=True)
+        )
+        if pk != lead.pk
+    ]
+    assignee = _resolve_assignee(assignee_id)
+    if assignee is not None:
+        _check_assignee(actor=by, assignee=assignee, department_ids={lead.pk, *collaborators})
+    _check_would_see(by, lead_department=lead, collaborator_ids=collaborators, assignee=assignee)
+    if assignee is None:
+        assignee = _auto_assignee(lead.pk)
+
     start = created_at or timezone.now()
     first_due, resolution_due = record_targets(
         priority=priority,
@@ -258,99 +335,94 @@ def record_create(
         contact_id=contact_id,
         stage=stage,
         category=category,
-        nature=nature or category.default_nature,
-        place=place or category.default_place,
+        nature=nature or defaults["nature"],
+        place=place or defaults["place"],
         fee=fee,
         fee_amount=fee_amount if fee == Fee.PAID else None,
-        frequency=frequency or category.default_frequency,
-        duration=duration or category.default_duration,
+        frequency=frequency or defaults["frequency"],
+        duration=duration or defaults["duration"],
         subject=subject.strip()[:200],
         description=description,
         priority=priority,
-        lead_department_id=category.lead_department_id,
-        created_by=user,
+        lead_department=lead,
+        assignee=assignee,
+        created_by=by,
+        created_at=start,
         agreed_date=agreed_date,
         first_response_due=first_due,
         resolution_due=resolution_due,
     )
-    record._history_user = user
+    record._history_user = by
+    record._history_date = start
     record.save()
-    if created_at is not None:
-        # auto_now_add ignores a given value; demo data and imports back-date on purpose.
-        ServiceRecord.objects.filter(pk=record.pk).update(created_at=created_at)
-        record.created_at = created_at
-    collaborators = (
-        collaborating_department_ids
-        if collaborating_department_ids is not None
-        else list(category.collaborating_departments.values_list("pk", flat=True))
+    record.collaborating_departments.set(collaborators)
+    record_initial_state(record, by=by, at=start)
+    events.emit(
+        "record_created",
+        payload={
+            **_payload(record),
+            "lead_department_id": lead.pk,
+            "collaborating_department_ids": collaborators,
+        },
+        by=by,
     )
-    record.collaborating_departments.set(
-        [d for d in collaborators if d != record.lead_department_id]
-    )
-
-    assignee = None
-    if assignee_id:
-        assignee = User.objects.filter(pk=assignee_id).first()
-        if assignee is None:
-            raise DomainError(_("Unknown user."), field="assignee")
-        _check_assignee(actor=user, assignee=assignee, record=record)
-    else:
-        assignee = _auto_assignee(record.lead_department_id)
     if assignee is not None:
-        ServiceRecord.objects.filter(pk=record.pk).update(assignee=assignee)
-        record.assignee = assignee
-
-    if notify_people:
-        members = User.objects.filter(
-            is_active=True, department_memberships__department_id=record.lead_department_id
-        ).exclude(pk__in=[user.pk if user else 0, assignee.pk if assignee else 0])
-        notify(
-            recipients=members,
-            verb="record_new",
-            title=_("New record in %(department)s: %(ref)s %(subject)s")
-            % {
-                "department": record.lead_department.name,
-                "ref": record.reference,
-                "subject": record.subject,
-            },
-            url=_record_url(record),
+        events.emit(
+            "record_assigned",
+            payload={**_payload(record), "from": None, "to": assignee.pk},
+            by=by,
         )
-        if assignee is not None and (user is None or assignee.pk != user.pk):
-            _notify_assigned(record, assignee)
     return record
 
 
-def _notify_assigned(record, assignee) -> None:
-    notify(
-        recipients=[assignee],
-        verb="record_assigned",
-        title=_("Assigned to you: %(ref)s %(subject)s")
-        % {"ref": record.reference, "subject": record.subject},
-        url=_record_url(record),
-    )
+def _payload(record) -> dict:
+    """What every record event carries: enough for a subscriber to act without a query."""
+    return {
+        "id": record.pk,
+        "reference": record.reference,
+        "customer_id": record.customer_id,
+        "stage": record.stage,
+        "category_id": record.category_id,
+    }
 
 
 # --- update, assign, transition -------------------------------------------------------------------
 
 
-def _stamp(user, reason=""):
+def _stamp(by, reason=""):
     def validate(obj):
-        obj._history_user = user
+        obj._history_user = by
         if reason:
             obj._change_reason = reason
 
     return validate
 
 
+def _retarget(obj, *, start) -> None:
+    obj.first_response_due, obj.resolution_due = record_targets(
+        priority=obj.priority,
+        tier=obj.customer.management_tier,
+        category_id=obj.category_id,
+        start=start,
+        agreed_date=obj.agreed_date,
+    )
+
+
+# A change to any of these moves the record's time targets.
+TARGET_INPUTS = {"priority", "agreed_date", "category_id"}
+
+
 @transaction.atomic
-def record_update(*, user, record_id: int, version: int | None, changes: dict) -> ServiceRecord:
+def record_update(*, by, record_id: int, version: int | None, changes: dict) -> ServiceRecord:
     """Change editable fields; a stale `version` raises ConflictError listing what changed."""
     unknown = set(changes) - EDITABLE
     if unknown:
         raise DomainError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+    changed: list[str] = []
 
     def validate(obj):
-        _stamp(user)(obj)
+        _stamp(by)(obj)
+        changed.extend(f for f, was in obj._desk_before.items() if was != getattr(obj, f))
         if not (obj.subject or "").strip():
             raise DomainError(_("Say in a few words what the customer needs."), field="subject")
         if "category_id" in changes:
@@ -359,108 +431,119 @@ def record_update(*, user, record_id: int, version: int | None, changes: dict) -
             obj.fee_amount = None
         _check_fee(obj.fee, obj.fee_amount)
         _check_contact(obj.contact_id, obj.customer_id)
-        if {"priority", "agreed_date", "category_id"} & set(changes):
-            obj.first_response_due, obj.resolution_due = record_targets(
-                priority=obj.priority,
-                tier=obj.customer.management_tier,
-                category_id=obj.category_id,
-                start=obj.created_at,
-                agreed_date=obj.agreed_date,
-            )
+        if TARGET_INPUTS & set(changed):
+            # Targets count from creation, or from the reopening for a reopened record.
+            _retarget(obj, start=_targets_start(obj))
 
-    return versioned_update(
+    record = versioned_update(
         ServiceRecord.objects.select_related("customer"),
         pk=record_id,
         version=version,
         changes=changes,
         validate=validate,
     )
+    if changed:
+        events.emit(
+            "record_updated", payload={**_payload(record), "fields": sorted(changed)}, by=by
+        )
+    return record
+
+
+def _targets_start(record) -> datetime:
+    reopened = (
+        StatusChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(ServiceRecord),
+            object_id=record.pk,
+            field="status",
+            from_state__in=[Status.RESOLVED, Status.CLOSED],
+            to_state=Status.OPEN,
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return reopened or record.created_at
 
 
 @transaction.atomic
-def record_assign(*, user, record_id: int, assignee_id: int | None, version=None) -> ServiceRecord:
+def record_assign(*, by, record_id: int, assignee_id: int | None, version=None) -> ServiceRecord:
     record = ServiceRecord.objects.select_for_update().get(pk=record_id)
-    assignee = None
-    if assignee_id:
-        assignee = User.objects.filter(pk=assignee_id).first()
-        if assignee is None:
-            raise DomainError(_("Unknown user."), field="assignee")
-    _check_assignee(actor=user, assignee=assignee, record=record)
-    if (
-        assignee is None
-        and user_role(user) == Role.AGENT
-        and record.assignee_id
-        not in (
-            None,
-            user.pk,
-        )
-    ):
+    if version is not None and record.version != version:
+        raise ConflictError(current=record.version, changes=changes_since(record, version))
+    assignee = _resolve_assignee(assignee_id)
+    _check_assignee(actor=by, assignee=assignee, department_ids=_departments_of(record))
+    if assignee is None and user_role(by) == Role.AGENT and record.assignee_id not in (None, by.pk):
         raise DomainError(
             _("Only a manager can take work away from a colleague."), field="assignee"
         )
-    if record.assignee_id == (assignee.pk if assignee else None):
-        return record  # unchanged: no history row, no notification
+    previous = record.assignee_id
+    if previous == (assignee.pk if assignee else None):
+        return record  # unchanged: no history row, no event
     record = versioned_update(
         ServiceRecord.objects,
         pk=record_id,
-        version=version,
+        version=None,  # checked above, under the same lock
         changes={"assignee": assignee},
-        validate=_stamp(user),
+        validate=_stamp(by),
     )
-    if assignee is not None and assignee.pk != user.pk:
-        _notify_assigned(record, assignee)
+    events.emit(
+        "record_assigned",
+        payload={**_payload(record), "from": previous, "to": assignee.pk if assignee else None},
+        by=by,
+    )
     return record
+
+
+def _departments_of(record) -> set[int]:
+    return {
+        record.lead_department_id,
+        *record.collaborating_departments.values_list("pk", flat=True),
+    }
+
+
+def _transition_fields(record, current: str, to: str) -> dict:
+    """The timestamps and targets a status change moves along with the status."""
+    now = timezone.now()
+    changes: dict = {}
+    if to in (Status.OPEN, Status.RESOLVED) and record.first_responded_at is None:
+        changes["first_responded_at"] = now
+    if to == Status.RESOLVED:
+        changes["resolved_at"] = now
+    elif to == Status.CLOSED:
+        changes["closed_at"] = now
+        if record.resolved_at is None:
+            changes["resolved_at"] = now
+    elif to == Status.OPEN and current in (Status.RESOLVED, Status.CLOSED):
+        # A reopened record gets a fresh resolution target counted from now, not from its
+        # creation; the agreed date was the first promise and is not reused.
+        _first, changes["resolution_due"] = record_targets(
+            priority=record.priority,
+            tier=record.customer.management_tier,
+            category_id=record.category_id,
+            start=now,
+            agreed_date=None,
+        )
+        changes.update(resolved_at=None, closed_at=None)
+    return changes
 
 
 @transaction.atomic
 def record_transition(
-    *, user, record_id: int, to_status: str, version: int | None = None, reason: str = ""
+    *, by, record_id: int, to_status: str, version: int | None = None, reason: str = ""
 ) -> ServiceRecord:
-    """Move a record along ALLOWED_TRANSITIONS; the one place status changes."""
-    if to_status not in Status.values:
-        raise InvalidTransition(_("Unknown status “%(status)s”.") % {"status": to_status})
-    # Locked before the table is read: two agents resolving and reopening at once are serialised.
-    current = ServiceRecord.objects.select_for_update().select_related("customer").get(pk=record_id)
-    if current.status == to_status:
-        return current
-    allowed = ServiceRecord.ALLOWED_TRANSITIONS.get(current.status, frozenset())
-    if to_status not in allowed:
-        raise InvalidTransition(
-            _("A %(from)s record cannot become %(to)s. Allowed next: %(allowed)s.")
-            % {
-                "from": Status(current.status).label.lower(),
-                "to": Status(to_status).label.lower(),
-                "allowed": ", ".join(str(Status(s).label).lower() for s in sorted(allowed)) or "—",
-            }
-        )
-    now = timezone.now()
-    changes: dict = {"status": to_status}
-    if to_status in (Status.OPEN, Status.RESOLVED) and current.first_responded_at is None:
-        changes["first_responded_at"] = now
-    if to_status == Status.RESOLVED:
-        changes["resolved_at"] = now
-    elif to_status == Status.CLOSED:
-        changes["closed_at"] = now
-        if current.resolved_at is None:
-            changes["resolved_at"] = now
-    elif to_status == Status.OPEN and current.status in (Status.RESOLVED, Status.CLOSED):
-        # A reopened record gets a fresh resolution target from now, not yesterday's.
-        changes.update(resolved_at=None, closed_at=None)
-        _first, changes["resolution_due"] = record_targets(
-            priority=current.priority,
-            tier=current.customer.management_tier,
-            category_id=current.category_id,
-            start=now,
-            agreed_date=None,
-        )
-    record = versioned_update(
-        ServiceRecord.objects,
+    """Move a record along ServiceRecord.ALLOWED_TRANSITIONS; the one place status changes."""
+    record, change = transition(
+        ServiceRecord.objects.select_related("customer"),
         pk=record_id,
+        to=to_status,
+        by=by,
+        reason=reason,
         version=version,
-        changes=changes,
-        validate=_stamp(user, reason),
+        extra=_transition_fields,
+        event="record_status_changed",
+        payload=_payload,
     )
-    if to_status in (Status.RESOLVED, Status.CLOSED):
+    if change is not None and to_status in (Status.RESOLVED, Status.CLOSED):
         # A potential customer becomes actual with their first completed service (DOMAIN §1).
         customer_record_conversion(
             customer_id=record.customer_id, cause="service", note=record.reference
@@ -469,7 +552,8 @@ def record_transition(
 
 
 def _bulk(fn, *, record_ids, **kwargs) -> tuple[int, list[str]]:
-    """Apply fn per record in its own transaction: one refused record does not undo the others."""
+    """Apply fn per record in its own transaction: one refused record does not undo the others.
+    Each failure is reported with its record's reference."""
     done, errors = 0, []
     for pk in record_ids:
         try:
@@ -477,22 +561,24 @@ def _bulk(fn, *, record_ids, **kwargs) -> tuple[int, list[str]]:
             done += 1
         except DomainError as exc:
             errors.append(f"SR-{pk:06d}: {exc.message}")
+        except ServiceRecord.DoesNotExist:
+            errors.append(f"SR-{pk:06d}: " + _("not found."))
     return done, errors
 
 
-def record_bulk_assign(*, user, record_ids, assignee_id):
-    return _bulk(partial(record_assign, user=user), record_ids=record_ids, assignee_id=assignee_id)
+def record_bulk_assign(*, by, record_ids, assignee_id):
+    return _bulk(partial(record_assign, by=by), record_ids=record_ids, assignee_id=assignee_id)
 
 
-def record_bulk_transition(*, user, record_ids, to_status):
-    return _bulk(partial(record_transition, user=user), record_ids=record_ids, to_status=to_status)
+def record_bulk_transition(*, by, record_ids, to_status):
+    return _bulk(partial(record_transition, by=by), record_ids=record_ids, to_status=to_status)
 
 
 # --- conversation ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def message_add(*, user, record_id: int, kind: str, body: str) -> RecordMessage:
+def message_add(*, by, record_id: int, kind: str, body: str) -> RecordMessage:
     if kind not in MessageKind.values:
         raise DomainError(_("Choose a reply or an internal note."), field="kind")
     if not (body or "").strip():
@@ -500,23 +586,28 @@ def message_add(*, user, record_id: int, kind: str, body: str) -> RecordMessage:
     record = ServiceRecord.objects.select_for_update().get(pk=record_id)
     if record.status == Status.CLOSED:
         raise DomainError(_("The record is closed. Reopen it to add messages."), field="body")
-    message = RecordMessage.objects.create(record=record, kind=kind, body=body, author=user)
+    message = RecordMessage.objects.create(record=record, kind=kind, body=body, author=by)
     if kind == MessageKind.REPLY and record.status == Status.NEW:
         # The first reply to the customer is the first response: the record is now being worked.
-        record_transition(user=user, record_id=record.pk, to_status=Status.OPEN)
+        record_transition(by=by, record_id=record.pk, to_status=Status.OPEN)
     elif kind == MessageKind.REPLY and record.first_responded_at is None:
         versioned_update(
             ServiceRecord.objects,
             pk=record.pk,
             version=None,
             changes={"first_responded_at": message.created_at},
-            validate=_stamp(user),
+            validate=_stamp(by),
         )
+    events.emit(
+        "record_message_added",
+        payload={**_payload(record), "message_id": message.pk, "kind": kind},
+        by=by,
+    )
     return message
 
 
 @transaction.atomic
-def attachment_add(*, user, record_id: int, upload) -> RecordAttachment:
+def attachment_add(*, by, record_id: int, upload) -> RecordAttachment:
     record = ServiceRecord.objects.select_for_update().get(pk=record_id)
     data, content_type = files.check_upload(upload)
     attachment = RecordAttachment(
@@ -524,12 +615,17 @@ def attachment_add(*, user, record_id: int, upload) -> RecordAttachment:
         original_name=files.clean_filename(getattr(upload, "name", "") or ""),
         content_type=content_type,
         size=len(data),
-        uploaded_by=user,
+        uploaded_by=by,
     )
     # The storage write is not transactional: a rollback after it leaves an orphan file, never a
     # row without its file.
     attachment.file.save("upload", ContentFile(data), save=False)
     attachment.save()
+    events.emit(
+        "record_attachment_added",
+        payload={**_payload(record), "attachment_id": attachment.pk},
+        by=by,
+    )
     return attachment
 
 

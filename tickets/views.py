@@ -89,13 +89,13 @@ class RecordListView(DeskView):
         if action == "assign":
             raw_assignee = request.POST.get("assignee", "")
             done, errors = services.record_bulk_assign(
-                user=request.user,
+                by=request.user,
                 record_ids=ids,
                 assignee_id=int(raw_assignee) if raw_assignee.isdigit() else None,
             )
         elif action == "status" and request.POST.get("to_status") in Status.values:
             done, errors = services.record_bulk_transition(
-                user=request.user, record_ids=ids, to_status=request.POST["to_status"]
+                by=request.user, record_ids=ids, to_status=request.POST["to_status"]
             )
         else:
             messages.error(request, _("Choose an action and its value."))
@@ -162,7 +162,7 @@ class RecordCreateView(DeskView):
         data = form.cleaned_data
         try:
             record = services.record_create(
-                user=request.user,
+                by=request.user,
                 customer_id=data["customer"],
                 contact_id=data.get("contact"),
                 stage=data["stage"],
@@ -221,7 +221,7 @@ class RecordMessageView(DeskView):
         if form.is_valid():
             try:
                 services.message_add(
-                    user=request.user,
+                    by=request.user,
                     record_id=record.pk,
                     kind=form.cleaned_data["kind"],
                     body=form.cleaned_data["body"],
@@ -241,7 +241,7 @@ class RecordAttachmentView(DeskView):
         if form.is_valid():
             try:
                 services.attachment_add(
-                    user=request.user, record_id=record.pk, upload=form.cleaned_data["file"]
+                    by=request.user, record_id=record.pk, upload=form.cleaned_data["file"]
                 )
             except DomainError as exc:
                 _add_domain_error(form, exc)
@@ -282,7 +282,7 @@ class RecordTransitionView(DeskView):
             return redirect(record)
         try:
             record = services.record_transition(
-                user=request.user,
+                by=request.user,
                 record_id=record.pk,
                 to_status=form.cleaned_data["to_status"],
                 version=form.cleaned_data.get("version"),
@@ -306,7 +306,7 @@ class RecordAssignView(DeskView):
         form.is_valid()
         try:
             services.record_assign(
-                user=request.user,
+                by=request.user,
                 record_id=record.pk,
                 assignee_id=form.cleaned_data.get("assignee"),
             )
@@ -351,7 +351,7 @@ class RecordEditView(DeskView):
         changes = {f: data[f] for f in self.FIELDS if data[f] != getattr(record, f)}
         try:
             services.record_update(
-                user=request.user, record_id=record.pk, version=data["version"], changes=changes
+                by=request.user, record_id=record.pk, version=data["version"], changes=changes
             )
         except ConflictError as exc:
             form.add_error(None, _conflict_text(exc))

@@ -9,7 +9,18 @@ class CoreConfig(AppConfig):
     verbose_name = _("Desk core")
 
     def ready(self) -> None:
-        from . import mywork, roles, signals  # noqa: F401  (connects receivers)
+        from . import mywork, periodic, roles, signals  # noqa: F401  (connects receivers)
+
+        periodic.register(
+            periodic.PeriodicTask(
+                "core-outbox-resend", "core.outbox_resend", 60.0, "tasks Redis missed"
+            )
+        )
+        periodic.register(
+            periodic.PeriodicTask(
+                "core-events-retry", "core.events_retry", 30.0, "event deliveries due again"
+            )
+        )
 
         # Until the apps that own this work register their panels under the same keys.
         for key, order in (("records", 10), ("callbacks", 30)):

@@ -13,7 +13,7 @@ from .exceptions import ConflictError
 IGNORED = {"id", "version", "created_at", "updated_at"}
 
 
-def _changes_since(obj, version: int) -> dict:
+def changes_since(obj, version: int) -> dict:
     """Fields someone else changed since `version`, from the history row saved at that version."""
     fields = [f.attname for f in obj._meta.concrete_fields if f.attname not in IGNORED]
     history = getattr(obj, "history", None)
@@ -28,7 +28,12 @@ def _changes_since(obj, version: int) -> dict:
 
 
 def _plain(value):
-    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+    """JSON-ready: timestamps and dates as ISO 8601 (with the offset), the rest as text."""
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 @transaction.atomic
@@ -40,7 +45,9 @@ def versioned_update(queryset, *, pk, version: int | None, changes: dict, valida
     """
     obj = queryset.select_for_update().get(pk=pk)
     if version is not None and obj.version != version:
-        raise ConflictError(current=obj.version, changes=_changes_since(obj, version))
+        raise ConflictError(current=obj.version, changes=changes_since(obj, version))
+    # What the row held before, for validators that act only on real changes.
+    obj._desk_before = {field: getattr(obj, field) for field in changes}
     for field, value in changes.items():
         setattr(obj, field, value)
     if validate is not None:

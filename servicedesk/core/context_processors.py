@@ -1,12 +1,13 @@
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from .navigation import NAV
+from . import navigation
 from .roles import user_role
 
 
 def desk(request):
-    role = user_role(request.user)
+    # A request refused before authentication (e.g. an unknown Host) has no user: render plainly.
+    role = user_role(getattr(request, "user", None))
     if role is None:
         return {"desk_role": None, "desk_nav": []}
     section = getattr(getattr(request, "resolver_match", None), "kwargs", {}) or {}
@@ -20,7 +21,7 @@ def desk(request):
             or request.path.startswith(reverse(item.url_name))
             and item.key != "my_work",
         }
-        for item in NAV
+        for item in navigation.items()
         if not item.roles or role in item.roles
     ]
     from .notifications import unread_count

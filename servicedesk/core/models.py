@@ -196,11 +196,22 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    # The event that caused it, when a subscriber wrote it: re-delivery then adds nothing.
+    event = models.ForeignKey(
+        "DomainEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "event", "verb"],
+                condition=models.Q(event__isnull=False),
+                name="one_notification_per_event",
+            ),
+        ]
         indexes = [
             # The header's unread badge counts these on every page: recipient + unread only.
             models.Index(
@@ -213,3 +224,169 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- domain events (ARCHITECTURE.md, "Domain events") ---------------------------------------------
+
+
+class DomainEvent(models.Model):
+    """A fact announced by the app that owns it, written in the same transaction as the change.
+
+    The table is the outbox: a crash after commit or a dead broker loses nothing, because delivery
+    resumes from the EventDelivery rows. `payload` holds ids and the few values subscribers need.
+    """
+
+    name = models.CharField(_("event"), max_length=60)
+    payload = models.JSONField(_("payload"), default=dict)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    occurred_at = models.DateTimeField(_("occurred"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("domain event")
+        verbose_name_plural = _("domain events")
+        indexes = [models.Index(fields=["name", "-occurred_at"], name="event_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class EventDelivery(models.Model):
+    """One subscriber's handling of one event: the processed-marker that makes re-delivery harmless.
+
+    The unique (event, subscriber) pair is the idempotency key; `state` moves to done in the same
+    transaction as the subscriber's own writes, so "handled" and "its effects" commit together.
+    """
+
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(_("subscriber"), max_length=120)
+    state = models.CharField(
+        _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("event delivery")
+        verbose_name_plural = _("event deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="one_delivery_per_event"),
+        ]
+        indexes = [
+            # The retry sweep reads only pending rows that are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_pending_idx",
+                condition=models.Q(state="pending"),
+            ),
+            # /healthz and the admin show final failures.
+            models.Index(
+                fields=["event"], name="delivery_failed_idx", condition=models.Q(state="failed")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} ← {self.event_id}"
+
+
+# --- one transition mechanism (ARCHITECTURE.md, "One transition mechanism") -----------------------
+
+
+class StatusChange(models.Model):
+    """One row per state change of any flow: record status, visit states, complaint steps, imports.
+
+    Dashboards compute time in each state from this log in SQL (core.selectors.time_in_states).
+    """
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.BigIntegerField()
+    field = models.CharField(_("field"), max_length=40, default="status")
+    from_state = models.CharField(_("from"), max_length=40, blank=True)
+    to_state = models.CharField(_("to"), max_length=40)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        indexes = [
+            # One object's log in order; also serves "the next change after this one".
+            models.Index(
+                fields=["content_type", "object_id", "field", "at"], name="statuschange_object_idx"
+            ),
+            # Time-in-state and "entered state X in a period" over a whole flow.
+            models.Index(fields=["content_type", "field", "at"], name="statuschange_flow_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.from_state or '∅'} → {self.to_state}"
+
+
+# --- outbound e-mail ------------------------------------------------------------------------------
+
+
+class EmailState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundEmail(models.Model):
+    """An e-mail recorded with the change that needs it, sent by a worker, retried with backoff.
+
+    A final failure stays here with its error, so nothing is lost silently.
+    """
+
+    to = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=250)
+    body = models.TextField(_("body"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=EmailState.choices, default=EmailState.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("outbound e-mail")
+        verbose_name_plural = _("outbound e-mails")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="email_queued_idx",
+                condition=models.Q(state="queued"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

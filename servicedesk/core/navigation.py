@@ -1,4 +1,7 @@
-"""The staff shell's sections. Each app points its entry at its own index page."""
+"""The staff shell's sections: a registry each app adds its entry to from AppConfig.ready().
+
+Core registers only its own entries (My work, Admin), so it names no app above it.
+"""
 
 from dataclasses import dataclass
 
@@ -13,15 +16,20 @@ class NavItem:
     label: str
     url_name: str
     roles: tuple[str, ...] = ()  # empty: every desk role
+    order: int = 100
 
 
-NAV = [
-    NavItem("my_work", _("My work"), "core:my_work"),
-    NavItem("customers", _("Customers"), "customers:index"),
-    NavItem("records", _("Service records"), "tickets:index"),
-    NavItem("complaints", _("Complaints"), "tickets:complaints"),
-    NavItem("callbacks", _("Callbacks"), "followups:index"),
-    NavItem("surveys", _("Surveys"), "surveys:index"),
-    NavItem("dashboard", _("Dashboard"), "dashboard:index", (Role.MANAGER, Role.ADMINISTRATOR)),
-    NavItem("admin", _("Admin"), "core:system", (Role.ADMINISTRATOR,)),
-]
+_items: dict[str, NavItem] = {}
+
+
+def register(item: NavItem) -> None:
+    """Register (or replace, by key) a section of the shell."""
+    _items[item.key] = item
+
+
+def items() -> list[NavItem]:
+    return sorted(_items.values(), key=lambda i: (i.order, i.key))
+
+
+register(NavItem("my_work", _("My work"), "core:my_work", order=0))
+register(NavItem("admin", _("Admin"), "core:system", (Role.ADMINISTRATOR,), order=1000))

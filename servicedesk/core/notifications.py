@@ -11,14 +11,18 @@ from .outbox import enqueue
 
 
 @transaction.atomic
-def notify(*, recipients, verb: str, title: str, url: str = "", email: bool = True) -> list:
+def notify(
+    *, recipients, verb: str, title: str, url: str = "", email: bool = True, event=None
+) -> list:
     """Create one notification per distinct active recipient; e-mails go out after commit."""
     seen, rows = set(), []
     for user in recipients:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        rows.append(Notification(recipient=user, verb=verb, title=title[:250], url=url[:250]))
+        rows.append(
+            Notification(recipient=user, verb=verb, title=title[:250], url=url[:250], event=event)
+        )
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created if n.recipient.email]
     if email and ids:

@@ -154,9 +154,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "resend-outbox": {"task": "core.outbox_resend", "schedule": 60.0},
-}
+# Apps register their periodic tasks (servicedesk.core.periodic); this scheduler reads them.
+CELERY_BEAT_SCHEDULER = "servicedesk.core.beat.DeskScheduler"
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# Domain events are delivered by a worker after commit; tests may deliver in-process instead.
+DESK_EVENTS_SYNC = env.bool("DESK_EVENTS_SYNC", default=False)
+# Absolute links in e-mails are built from this (scheme, host and any path prefix).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

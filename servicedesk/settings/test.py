@@ -15,3 +15,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LANGUAGE_CODE = "en"
+# Subscribers run in the commit hook, so a test sees their effects without a worker; the worker
+# tests turn this off to deliver through Redis.
+DESK_EVENTS_SYNC = True
+SITE_URL = "https://desk.example.test"

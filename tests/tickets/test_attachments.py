@@ -51,7 +51,7 @@ def test_oversized_file_is_refused_and_nothing_saved(agent, category):
     record = RecordFactory(category=category)
     big = SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * MAX_ATTACHMENT_BYTES)
     with pytest.raises(DomainError) as exc:
-        services.attachment_add(user=agent, record_id=record.pk, upload=big)
+        services.attachment_add(by=agent, record_id=record.pk, upload=big)
     assert exc.value.field == "file"
     assert not RecordAttachment.objects.exists()
 
@@ -64,7 +64,7 @@ def test_html_and_svg_are_refused(agent, category, data):
     record = RecordFactory(category=category)
     with pytest.raises(DomainError):
         services.attachment_add(
-            user=agent, record_id=record.pk, upload=SimpleUploadedFile("x.txt", data)
+            by=agent, record_id=record.pk, upload=SimpleUploadedFile("x.txt", data)
         )
     assert not RecordAttachment.objects.exists()
 
@@ -73,7 +73,7 @@ def test_html_and_svg_are_refused(agent, category, data):
 def test_file_is_stored_under_a_random_name_and_served_as_download(client, agent, category):
     record = RecordFactory(category=category)
     attachment = services.attachment_add(
-        user=agent,
+        by=agent,
         record_id=record.pk,
         upload=SimpleUploadedFile("invoice <1>.pdf", b"%PDF-1.4 body"),
     )
@@ -94,7 +94,7 @@ def test_download_of_an_invisible_record_is_404(client, agent):
 
     record = RecordFactory(category=CategoryFactory(lead_department=DepartmentFactory()))
     attachment = services.attachment_add(
-        user=None, record_id=record.pk, upload=SimpleUploadedFile("a.pdf", b"%PDF-1")
+        by=None, record_id=record.pk, upload=SimpleUploadedFile("a.pdf", b"%PDF-1")
     )
     client.force_login(agent)
     assert client.get(f"/records/{record.pk}/attachments/{attachment.pk}/").status_code == 404

@@ -32,11 +32,18 @@ def test_breach_escalates_to_managers_once(manager, agent, category):
     assert notices.count() == 2
 
 
-def test_beat_schedule_includes_the_breach_scan():
+def test_beat_schedule_includes_the_breach_scan(tmp_path):
     from servicedesk.celery import app
+    from servicedesk.core.beat import DeskScheduler
 
-    entry = app.conf.beat_schedule["tickets-escalate-breaches"]
-    assert entry["task"] == "tickets.escalate_breaches"
+    # the scheduler beat really starts with, built from the apps' registered periodic tasks
+    scheduler = DeskScheduler(app=app, schedule_filename=str(tmp_path / "beat"), lazy=False)
+    try:
+        assert scheduler.schedule["tickets-escalate-breaches"].task == "tickets.escalate_breaches"
+        assert scheduler.schedule["core-events-retry"].task == "core.events_retry"
+    finally:
+        scheduler.close()
+    assert "tickets-escalate-breaches" not in (app.conf.beat_schedule or {})
 
 
 @pytest.mark.worker

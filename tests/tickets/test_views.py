@@ -39,7 +39,7 @@ def test_record_page_fixed_queries_with_many_messages_and_history(
     MessageFactory.create_batch(30, record=record, author=agent)
     for i in range(20):
         services.record_update(
-            user=agent, record_id=record.pk, version=None, changes={"subject": f"s{i}"}
+            by=agent, record_id=record.pk, version=None, changes={"subject": f"s{i}"}
         )
     client.force_login(agent)
     with django_assert_max_num_queries(13):
@@ -112,7 +112,7 @@ def test_create_form_shows_field_message_for_wrong_stage(client, agent, customer
 def test_edit_form_shows_conflict_listing_changes(client, agent, manager, category):
     record = RecordFactory(category=category, subject="Original")
     services.record_update(
-        user=manager, record_id=record.pk, version=1, changes={"subject": "Manager's"}
+        by=manager, record_id=record.pk, version=1, changes={"subject": "Manager's"}
     )
     client.force_login(agent)
     data = {
@@ -140,13 +140,16 @@ def test_illegal_transition_on_page_shows_message(client, agent, category):
     assert "cannot become closed" in response.content.decode()
 
 
-def test_bulk_assign_by_manager(client, manager, agent, category):
+def test_bulk_assign_by_manager(
+    client, manager, agent, category, django_capture_on_commit_callbacks
+):
     records = RecordFactory.create_batch(3, category=category)
     client.force_login(manager)
-    client.post(
-        "/records/",
-        {"records": [r.pk for r in records], "action": "assign", "assignee": agent.pk},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/records/",
+            {"records": [r.pk for r in records], "action": "assign", "assignee": agent.pk},
+        )
     assert ServiceRecord.objects.filter(assignee=agent).count() == 3
     assert Notification.objects.filter(recipient=agent, verb="record_assigned").count() == 3
 

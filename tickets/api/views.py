@@ -106,7 +106,7 @@ class ServiceRecordViewSet(
         data.is_valid(raise_exception=True)
         v = data.validated_data
         record = services.record_create(
-            user=request.user,
+            by=request.user,
             customer_id=v["customer"],
             contact_id=v.get("contact"),
             stage=v["stage"],
@@ -143,12 +143,12 @@ class ServiceRecordViewSet(
         changes = {renames.get(k, k): value for k, value in v.items()}
         if changes:
             record = services.record_update(
-                user=request.user, record_id=record.pk, version=version, changes=changes
+                by=request.user, record_id=record.pk, version=version, changes=changes
             )
             version = record.version
         if has_assignee:
             services.record_assign(
-                user=request.user, record_id=record.pk, assignee_id=assignee_id, version=version
+                by=request.user, record_id=record.pk, assignee_id=assignee_id, version=version
             )
         return self._output(record)
 
@@ -176,7 +176,7 @@ class ServiceRecordViewSet(
         if version is None and "If-Match" in request.headers:
             version = _version_from(request, None)
         record = services.record_transition(
-            user=request.user,
+            by=request.user,
             record_id=record.pk,
             to_status=v["status"],
             version=version,
@@ -198,7 +198,7 @@ class ServiceRecordViewSet(
             data = MessageInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             message = services.message_add(
-                user=request.user, record_id=record.pk, **data.validated_data
+                by=request.user, record_id=record.pk, **data.validated_data
             )
             return Response(MessageOutputSerializer(message).data, status=201)
         rows = RecordMessage.objects.filter(record=record).select_related("author")
@@ -218,7 +218,7 @@ class ServiceRecordViewSet(
             data = AttachmentInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             attachment = services.attachment_add(
-                user=request.user, record_id=record.pk, upload=data.validated_data["file"]
+                by=request.user, record_id=record.pk, upload=data.validated_data["file"]
             )
             return Response(AttachmentOutputSerializer(attachment).data, status=201)
         rows = RecordAttachment.objects.filter(record=record)

@@ -1,0 +1,157 @@
+"""Domain events: a lower app announces what happened; higher apps subscribe without being named.
+
+    events.emit("record_status_changed", payload={"record_id": 301, "from": "open", ...}, by=user)
+
+- `emit` writes a DomainEvent and one EventDelivery per subscriber inside the caller's transaction
+  (the transactional outbox): if the change rolls back, so does the event; once it commits, the
+  rows are the source of truth and a dead broker or a crashed process loses nothing.
+- After commit the event is handed to a worker through the task outbox (core.outbox), which beat
+  re-sends while Redis is down. With DESK_EVENTS_SYNC the commit hook delivers in-process instead.
+- Each delivery runs the subscriber and marks itself done in one transaction, under a row lock:
+  a re-delivered event finds the marker and does nothing, so each subscriber handles it once.
+- A subscriber that raises is rolled back alone (the publisher's change stays), retried with
+  exponential backoff by the beat sweep, and after MAX_ATTEMPTS left `failed` with its error,
+  visible in Django admin and in /healthz.
+
+Subscribers register from their AppConfig.ready() with `subscribe`.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import DeliveryState, DomainEvent, EventDelivery
+from .outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# 30 s, 2 min, 8 min, 32 min, ~2 h: long enough to ride out a restart or a brief outage.
+BACKOFF_BASE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    name: str  # stable: it is the idempotency key stored with each delivery
+    event: str
+    handler: Callable[[DomainEvent], None]
+
+
+_subscribers: dict[str, Subscriber] = {}
+
+
+def subscribe(event: str, name: str, handler: Callable[[DomainEvent], None]) -> None:
+    """Register `handler` for `event` under a stable `name` (re-registering replaces it)."""
+    _subscribers[name] = Subscriber(name=name, event=event, handler=handler)
+
+
+def subscribers_of(event: str) -> list[Subscriber]:
+    return sorted((s for s in _subscribers.values() if s.event == event), key=lambda s: s.name)
+
+
+def emit(name: str, *, payload: dict, by=None) -> DomainEvent:
+    """Record the event with the caller's change; deliver it after commit."""
+    if not transaction.get_connection().in_atomic_block:
+        # Outside a transaction the event could be written without its change, or vice versa.
+        raise RuntimeError("emit() must run inside the transaction that makes the change")
+    event = DomainEvent.objects.create(
+        name=name, payload=payload, actor=by if getattr(by, "pk", None) else None
+    )
+    subs = subscribers_of(name)
+    if subs:
+        EventDelivery.objects.bulk_create(
+            EventDelivery(event=event, subscriber=s.name) for s in subs
+        )
+        if getattr(settings, "DESK_EVENTS_SYNC", False):
+            transaction.on_commit(partial(deliver_event, event.pk))
+        else:
+            enqueue("core.event_deliver", event.pk)
+    return event
+
+
+def deliver_event(event_id: int) -> int:
+    """Run every pending delivery of one event that is due; returns how many succeeded."""
+    ids = EventDelivery.objects.filter(
+        event_id=event_id, state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now()
+    ).values_list("pk", flat=True)
+    return sum(deliver(delivery_id=pk) for pk in list(ids))
+
+
+def deliver(*, delivery_id: int) -> bool:
+    """Run one subscriber for one event, once in effect. Safe to call twice or concurrently."""
+    try:
+        with transaction.atomic():
+            # The lock makes a concurrent second delivery wait, then find the row done; skip_locked
+            # lets a sweep pass over a delivery another worker is running right now.
+            delivery = (
+                EventDelivery.objects.select_for_update(skip_locked=True)
+                .select_related("event")
+                .filter(pk=delivery_id, state=DeliveryState.PENDING)
+                .first()
+            )
+            if delivery is None:
+                return False
+            subscriber = _subscribers.get(delivery.subscriber)
+            if subscriber is None:
+                raise LookupError(f"no subscriber named {delivery.subscriber!r} is registered")
+            subscriber.handler(delivery.event)
+            delivery.state = DeliveryState.DONE
+            delivery.attempts += 1
+            delivery.done_at = timezone.now()
+            delivery.last_error = ""
+            delivery.save(update_fields=["state", "attempts", "done_at", "last_error"])
+            return True
+    except Exception as exc:  # noqa: BLE001 - a subscriber's bug must not escape into the sweep
+        _record_failure(delivery_id, exc)
+        return False
+
+
+def _record_failure(delivery_id: int, exc: Exception) -> None:
+    with transaction.atomic():
+        delivery = EventDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.state != DeliveryState.PENDING:
+            return
+        delivery.attempts += 1
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.state = DeliveryState.FAILED
+            log.error("event delivery %s failed for good: %s", delivery, delivery.last_error)
+        else:
+            delay = BACKOFF_BASE_SECONDS * 4 ** (delivery.attempts - 1)
+            delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+            log.warning("event delivery %s failed, retry in %ss: %s", delivery, delay, exc)
+        delivery.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
+
+
+def retry_due(*, limit: int = 500) -> int:
+    """Beat's sweep: deliveries that are due again (after a failure, or never picked up)."""
+    now = timezone.now()
+    # Young rows are still in their commit hook or on their way through the broker.
+    ids = list(
+        EventDelivery.objects.filter(
+            state=DeliveryState.PENDING,
+            next_attempt_at__lte=now,
+            event__occurred_at__lte=now - timedelta(seconds=30),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(deliver(delivery_id=pk) for pk in ids)
+
+
+def delivery_retry(*, delivery_id: int) -> bool:
+    """An administrator's "try again now" for a failed delivery."""
+    updated = EventDelivery.objects.filter(pk=delivery_id, state=DeliveryState.FAILED).update(
+        state=DeliveryState.PENDING, next_attempt_at=timezone.now(), attempts=0
+    )
+    return bool(updated) and deliver(delivery_id=delivery_id)
+
+
+def failed_deliveries():
+    return EventDelivery.objects.filter(state=DeliveryState.FAILED).select_related("event")
