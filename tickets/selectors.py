@@ -2,7 +2,18 @@
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from servicedesk.core.roles import Role, user_role
@@ -46,26 +57,81 @@ def _running() -> Q:
     return Q(status__in=ACTIVE_STATUSES)
 
 
-def breached_q(now=None) -> Q:
-    """A running record past a target it has not met. Served by the partial due-time indexes."""
-    now = now or timezone.now()
-    return _running() & (
-        Q(first_responded_at__isnull=True, first_response_due__lt=now) | Q(resolution_due__lt=now)
+# --- the due / breach rule: one set of predicates, used as filters and as annotations -----------
+# The list, the API, the templates, My work and the escalation all read these; nothing else
+# decides whether a record is late. Each filter is served by a partial due-time index.
+
+TARGETS = {
+    # target: (due field, met-at field)
+    "response": ("first_response_due", "first_responded_at"),
+    "resolution": ("resolution_due", "resolved_at"),
+}
+
+
+def target_breached_q(target: str, now) -> Q:
+    due, met = TARGETS[target]
+    return _running() & Q(**{f"{met}__isnull": True, f"{due}__lt": now})
+
+
+def target_due_soon_q(target: str, now) -> Q:
+    due, met = TARGETS[target]
+    return _running() & Q(
+        **{f"{met}__isnull": True, f"{due}__gte": now, f"{due}__lt": now + DUE_SOON}
     )
+
+
+def breached_q(now=None) -> Q:
+    """A running record past a target it has not met."""
+    now = now or timezone.now()
+    return target_breached_q("response", now) | target_breached_q("resolution", now)
 
 
 def due_soon_q(now=None) -> Q:
     now = now or timezone.now()
-    soon = now + DUE_SOON
-    return _running() & (
-        Q(first_responded_at__isnull=True, first_response_due__gte=now, first_response_due__lt=soon)
-        | Q(resolution_due__gte=now, resolution_due__lt=soon)
+    return target_due_soon_q("response", now) | target_due_soon_q("resolution", now)
+
+
+def _target_state(target: str, now) -> Case:
+    due, met = TARGETS[target]
+    return Case(
+        When(**{f"{due}__isnull": True}, then=Value("")),
+        When(**{f"{met}__isnull": False, f"{met}__lte": F(due)}, then=Value("met")),
+        When(**{f"{met}__isnull": False}, then=Value("late")),
+        When(~_running(), then=Value("stopped")),
+        When(target_breached_q(target, now), then=Value("breached")),
+        When(target_due_soon_q(target, now), then=Value("due_soon")),
+        default=Value("running"),
+        output_field=CharField(),
+    )
+
+
+def with_due_state(qs: QuerySet, now=None) -> QuerySet:
+    """Annotate each record with its targets' states and the one state a list shows:
+
+    - response_state / resolution_state: "met", "late" (met after the due time), "stopped" (no
+      longer running), "breached", "due_soon", "running", or "" (no target);
+    - due_state: "breached" (resolution), "response_late", "due_soon", "running" or "".
+    """
+    now = now or timezone.now()
+    return qs.annotate(
+        response_state=_target_state("response", now),
+        resolution_state=_target_state("resolution", now),
+        due_state=Case(
+            When(target_breached_q("resolution", now), then=Value("breached")),
+            When(target_breached_q("response", now), then=Value("response_late")),
+            When(due_soon_q(now), then=Value("due_soon")),
+            When(_running(), then=Value("running")),
+            default=Value(""),
+            output_field=CharField(),
+        ),
     )
 
 
 def record_list(*, user, filters: dict | None = None) -> QuerySet[ServiceRecord]:
     """The list's rows; filtering is done by tickets.filters.RecordFilter on top of this."""
-    return record_visible(user).select_related(*LIST_RELATED).order_by("-created_at", "-pk")
+    return with_due_state(
+        record_visible(user).select_related(*LIST_RELATED).order_by("-created_at", "-pk")
+    )
 
 
 def record_get(*, user, pk: int) -> ServiceRecord:
@@ -73,7 +139,7 @@ def record_get(*, user, pk: int) -> ServiceRecord:
     from customers.models import Contact
 
     return (
-        record_visible(user)
+        with_due_state(record_visible(user))
         .select_related(*LIST_RELATED, "contact", "created_by", "customer__owner")
         .prefetch_related(
             "collaborating_departments",
@@ -105,7 +171,7 @@ def my_work(user, *, limit: int = 10) -> dict:
     """
     now = timezone.now()
     depts = user_department_ids(user)
-    base = ServiceRecord.objects.select_related(*LIST_RELATED)
+    base = with_due_state(ServiceRecord.objects.select_related(*LIST_RELATED), now)
     mine = Q(assignee=user) | Q(lead_department_id__in=depts)
     return {
         # record_assignee_status_idx
@@ -146,7 +212,7 @@ def category_list(*, stage: str | None = None, active_only: bool = True):
 def customer_records(customer, *, user, limit: int = 20) -> list[ServiceRecord]:
     """The customer's records that this user may see (the 360° page applies record visibility)."""
     return list(
-        record_visible(user)
+        with_due_state(record_visible(user))
         .filter(customer=customer)
         .select_related("category", "lead_department", "assignee")
         .order_by("-created_at", "-pk")[:limit]
@@ -163,25 +229,3 @@ def department_assignable_users(department_ids):
         .distinct()
         .order_by("username")
     )
-
-
-def target_state(record, now=None) -> dict:
-    """Countdown facts for one record's targets: 'met', 'breached', 'due_soon' or 'running'."""
-    now = now or timezone.now()
-
-    def state(due, met_at):
-        if due is None:
-            return None
-        if met_at is not None:
-            return {"due": due, "state": "met" if met_at <= due else "late", "left": None}
-        if record.status not in ACTIVE_STATUSES:
-            return {"due": due, "state": "stopped", "left": None}
-        left = due - now
-        if left.total_seconds() < 0:
-            return {"due": due, "state": "breached", "left": -left}
-        return {"due": due, "state": "due_soon" if left <= DUE_SOON else "running", "left": left}
-
-    return {
-        "first_response": state(record.first_response_due, record.first_responded_at),
-        "resolution": state(record.resolution_due, record.resolved_at),
-    }

@@ -24,6 +24,7 @@ from servicedesk.core.selectors import department_managers, user_department_ids
 from servicedesk.core.transitions import record_initial_state, transition
 
 from . import attachments as files
+from . import selectors
 from .business_time import WorkCalendar, add_business_minutes, end_of_business_day
 from .models import (
     ACTIVE_STATUSES,
@@ -636,21 +637,22 @@ def breaches_escalate(*, now: datetime | None = None, limit: int = 500) -> int:
     """Notify the lead department's managers once per breached target. Safe to run repeatedly:
     the BreachNotice unique constraint lets only one run record (and announce) each breach."""
     now = now or timezone.now()
-    running = ServiceRecord.objects.filter(status__in=ACTIVE_STATUSES).select_related(
-        "lead_department"
-    )
+    # The breach rule is tickets.selectors' (the same the list and the API show).
+    running = ServiceRecord.objects.select_related("lead_department")
     batches = [
         (
             BreachKind.FIRST_RESPONSE,
             "first_response_due",
-            running.filter(first_responded_at__isnull=True, first_response_due__lt=now).exclude(
+            running.filter(selectors.target_breached_q("response", now)).exclude(
                 breaches__kind=BreachKind.FIRST_RESPONSE
             ),
         ),
         (
             BreachKind.RESOLUTION,
             "resolution_due",
-            running.filter(resolution_due__lt=now).exclude(breaches__kind=BreachKind.RESOLUTION),
+            running.filter(selectors.target_breached_q("resolution", now)).exclude(
+                breaches__kind=BreachKind.RESOLUTION
+            ),
         ),
     ]
     count = 0

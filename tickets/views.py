@@ -196,7 +196,6 @@ def _detail_page(request, pk, *, message_form=None, attachment_form=None, status
             "record": record,
             "customer": customer,
             "primary_contact": record.contact or (contacts[0] if contacts else None),
-            "targets": selectors.target_state(record),
             "history": selectors.record_history(record),
             "message_form": message_form or MessageForm(),
             "attachment_form": attachment_form or AttachmentForm(),

@@ -86,6 +86,15 @@ class CustomerRefSerializer(serializers.Serializer):
     management_tier = serializers.CharField()
 
 
+DUE_STATES = [
+    ("breached", _("Resolution target missed")),
+    ("response_late", _("First-response target missed")),
+    ("due_soon", _("Due soon")),
+    ("running", _("Running")),
+    ("", _("No running target")),
+]
+
+
 class RecordOutputSerializer(serializers.ModelSerializer):
     reference = serializers.CharField()
     customer = CustomerRefSerializer()
@@ -94,6 +103,11 @@ class RecordOutputSerializer(serializers.ModelSerializer):
     collaborating_departments = DepartmentRefSerializer(many=True)
     assignee = UserRefSerializer(allow_null=True)
     breached = serializers.SerializerMethodField()
+    due_state = serializers.ChoiceField(
+        choices=DUE_STATES,
+        read_only=True,
+        help_text=_("From the one breach rule (tickets.selectors.with_due_state)."),
+    )
 
     class Meta:
         model = ServiceRecord
@@ -124,6 +138,7 @@ class RecordOutputSerializer(serializers.ModelSerializer):
             "resolved_at",
             "closed_at",
             "breached",
+            "due_state",
             "created_at",
             "updated_at",
             "version",
@@ -131,15 +146,7 @@ class RecordOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_breached(self, record) -> bool:
-        now = self.context["now"]
-        if not record.is_active:
-            return False
-        late_response = (
-            record.first_responded_at is None
-            and record.first_response_due is not None
-            and record.first_response_due < now
-        )
-        return late_response or bool(record.resolution_due and record.resolution_due < now)
+        return record.due_state in ("breached", "response_late")
 
 
 class RecordCreateInputSerializer(serializers.Serializer):
