@@ -55,3 +55,15 @@ class ServiceRecordAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "stage", "lead_department"]
     raw_id_fields = ["customer", "contact", "assignee", "created_by"]
     search_fields = ["subject"]
+    # Status moves only through the transition service (its table, its log, its event); the
+    # version is the concurrency check; due times follow the target policy. None are typed here.
+    readonly_fields = [
+        "status",
+        "version",
+        "first_response_due",
+        "resolution_due",
+        "first_responded_at",
+        "resolved_at",
+        "closed_at",
+        "created_at",
+    ]

@@ -5,7 +5,17 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import ApiToken, Department, DepartmentMembership, Profile, TaskOutbox, WorkerPing
+from .models import (
+    ApiToken,
+    Department,
+    DepartmentMembership,
+    DomainEvent,
+    EventDelivery,
+    Profile,
+    StatusChange,
+    TaskOutbox,
+    WorkerPing,
+)
 
 User = get_user_model()
 
@@ -74,3 +84,46 @@ class TaskOutboxAdmin(admin.ModelAdmin):
 @admin.register(WorkerPing)
 class WorkerPingAdmin(admin.ModelAdmin):
     list_display = ["id", "created_by", "created_at", "completed_at", "worker"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs written by the desk itself: administrators read them, nobody edits them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DomainEvent)
+class DomainEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "name", "occurred_at", "actor"]
+    list_filter = ["name"]
+    search_fields = ["name"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(EventDelivery)
+class EventDeliveryAdmin(ReadOnlyAdmin):
+    """Where a subscriber's final failure shows, with its error; "retry now" sends it again."""
+
+    list_display = ["id", "subscriber", "event", "state", "attempts", "next_attempt_at"]
+    list_filter = ["state", "subscriber"]
+    readonly_fields = ["last_error"]
+    list_select_related = ["event"]
+    actions = ["retry_now"]
+
+    @admin.action(description=_("Retry the selected failed deliveries now"))
+    def retry_now(self, request, queryset):
+        from . import events
+
+        done = sum(events.delivery_retry(delivery_id=d.pk) for d in queryset)
+        self.message_user(request, _("%(n)d delivered.") % {"n": done})
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "content_type", "object_id", "field", "from_state", "to_state", "by"]
+    list_filter = ["content_type", "field", "to_state"]
+    list_select_related = ["content_type", "by"]

@@ -31,3 +31,12 @@ def check_broker() -> str:
 
 def check_all() -> dict[str, str]:
     return {"database": check_database(), "broker": check_broker()}
+
+
+def failures() -> dict[str, int]:
+    """Work that failed for good and waits for an administrator (Django admin lists each one)."""
+    from .models import DeliveryState, EventDelivery
+
+    return {
+        "event_deliveries": EventDelivery.objects.filter(state=DeliveryState.FAILED).count(),
+    }

@@ -48,6 +48,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "core.change_apitoken",
         "core.add_workerping",
         "core.view_workerping",
+        # The desk's own logs, read-only in admin: events, their deliveries, transitions, e-mail.
+        "core.view_domainevent",
+        "core.view_eventdelivery",
+        "core.view_statuschange",
+        "core.view_outboundemail",
+        "core.view_taskoutbox",
     },
 }
 
