@@ -7,7 +7,12 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Callback visits")
 
     def ready(self) -> None:
-        from servicedesk.core import navigation
+        from servicedesk.core import mywork, navigation
+
+        # Until callbacks land, My work says where today's visits will appear.
+        mywork.register_panel(
+            mywork.Panel("callbacks", "followups/panels/placeholder.html", lambda user: {}, 30)
+        )
 
         navigation.register(
             navigation.NavItem("callbacks", _("Callbacks"), "followups:index", order=40)

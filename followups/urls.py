@@ -7,6 +7,12 @@ app_name = "followups"
 
 urlpatterns = [
     path(
-        "", SectionPlaceholderView.as_view(section="callbacks", title=_("Callbacks")), name="index"
+        "",
+        SectionPlaceholderView.as_view(
+            section="callbacks",
+            what=_("Return visits by phone or on site, scheduled from rules."),
+            title=_("Callbacks"),
+        ),
+        name="index",
     ),
 ]

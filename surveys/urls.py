@@ -6,5 +6,13 @@ from servicedesk.core.views import SectionPlaceholderView
 app_name = "surveys"
 
 urlpatterns = [
-    path("", SectionPlaceholderView.as_view(section="surveys", title=_("Surveys")), name="index"),
+    path(
+        "",
+        SectionPlaceholderView.as_view(
+            section="surveys",
+            what=_("Satisfaction surveys sent as one-time links; low scores open recovery work."),
+            title=_("Surveys"),
+        ),
+        name="index",
+    ),
 ]

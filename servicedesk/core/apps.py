@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Desk core")
 
     def ready(self) -> None:
-        from . import mywork, periodic, roles, signals  # noqa: F401  (connects receivers)
+        from . import periodic, roles, signals  # noqa: F401  (connects receivers)
 
         periodic.register(
             periodic.PeriodicTask(
@@ -21,12 +21,6 @@ class CoreConfig(AppConfig):
                 "core-events-retry", "core.events_retry", 30.0, "event deliveries due again"
             )
         )
-
-        # Until the apps that own this work register their panels under the same keys.
-        for key, order in (("records", 10), ("callbacks", 30)):
-            mywork.register_panel(
-                mywork.Panel(key, f"core/panels/{key}_placeholder.html", lambda user: {}, order)
-            )
 
         # Permissions only exist after every app has migrated, so the role groups are synced then.
         post_migrate.connect(roles.sync_role_groups, dispatch_uid="core.sync_role_groups")

@@ -11,6 +11,9 @@ urlpatterns = [
         "",
         SectionPlaceholderView.as_view(
             section="dashboard",
+            what=_(
+                "Satisfaction, complaint rate, time targets and the service audit for managers."
+            ),
             title=_("Dashboard"),
             roles=(Role.MANAGER, Role.ADMINISTRATOR),
         ),
