@@ -16,6 +16,8 @@ User = get_user_model()
 
 
 def notify_department_of_new_record(event) -> None:
+    if event.payload.get("backdated"):
+        return
     record = ServiceRecord.objects.select_related("lead_department").get(pk=event.payload["id"])
     members = User.objects.filter(
         is_active=True, department_memberships__department_id=record.lead_department_id
@@ -36,7 +38,7 @@ def notify_department_of_new_record(event) -> None:
 
 def notify_new_assignee(event) -> None:
     assignee_id = event.payload.get("to")
-    if not assignee_id or assignee_id == event.actor_id:
+    if not assignee_id or assignee_id == event.actor_id or event.payload.get("backdated"):
         return  # unassigned, or people who take work themselves need no notice
     record = ServiceRecord.objects.get(pk=event.payload["id"])
     notify(

@@ -212,3 +212,24 @@ def test_admin_cannot_edit_status_version_or_due_times(client, administrator, ca
     assert 'name="subject"' in html
     for field in ("status", "version", "resolution_due", "first_response_due"):
         assert f'name="{field}"' not in html
+
+
+def test_back_dated_records_are_not_news(
+    agent, customer, category, department, django_capture_on_commit_callbacks
+):
+    from servicedesk.core.models import Notification
+
+    colleague = UserFactory(username="colleague")
+    MembershipFactory(user=colleague, department=department)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_create(
+            by=agent, customer_id=customer.pk, stage=category.stage, category_id=category.pk,
+            subject="Imported", created_at=timezone.now() - timedelta(days=3),
+        )  # fmt: skip
+    assert not Notification.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_create(
+            by=agent, customer_id=customer.pk, stage=category.stage, category_id=category.pk,
+            subject="Today",
+        )  # fmt: skip
+    assert Notification.objects.filter(recipient=colleague, verb="record_new").count() == 1
