@@ -45,7 +45,7 @@ messages: install
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=servicedesk.settings.production SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(64))') \
-	  ALLOWED_HOSTS=desk.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=desk.example.com SITE_URL=https://desk.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -10,6 +10,9 @@ if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set (50+ characters) in production.")
 if not env.list("ALLOWED_HOSTS", default=[]):
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production.")
+if not env.str("SITE_URL", default="").startswith(("https://", "http://")):
+    # Links in e-mails are built from it; a default would send customers to 127.0.0.1.
+    raise ImproperlyConfigured("SITE_URL must be set in production, e.g. https://desk.example.com")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

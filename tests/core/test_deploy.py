@@ -32,6 +32,7 @@ def test_production_settings_pass_check_deploy():
         "WARNING",
         SECRET_KEY="x" * 20 + "production-secret-key-for-the-check-only-0123456789",
         ALLOWED_HOSTS="desk.example.com",
+        SITE_URL="https://desk.example.com",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues (0 silenced)" in result.stdout
@@ -41,6 +42,16 @@ def test_production_refuses_to_start_without_secret_key():
     result = _manage("check", ALLOWED_HOSTS="desk.example.com")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_site_url():
+    result = _manage(
+        "check",
+        SECRET_KEY="x" * 20 + "production-secret-key-for-the-check-only-0123456789",
+        ALLOWED_HOSTS="desk.example.com",
+    )
+    assert result.returncode != 0
+    assert "SITE_URL must be set" in result.stderr
 
 
 def test_compose_file_defines_the_production_stack():
