@@ -15,3 +15,8 @@ if ! .venv/bin/python .ci/smoke.py "http://127.0.0.1:$PORT"; then
   echo "--- make run output (last 60 lines) ---"; tail -60 "$LOG"
   exit 1
 fi
+# The worker has run a task by now: the filesystem broker's folders must all be under var/.
+if [ -e control ]; then
+  echo "make run created control/ in the checkout; the broker's control_folder belongs in var/"
+  exit 1
+fi

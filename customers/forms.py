@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.core.exceptions import DomainError
+from servicedesk.core.forms import user_label
 
 from .csvio import ENCODINGS
 from .models import Contact, Customer, CustomerKind, Interaction, Product, ProductOwned
@@ -14,22 +14,6 @@ from .services import EDITABLE_FIELDS
 
 # The form offers exactly what the service lets a caller set.
 CUSTOMER_FIELDS = list(EDITABLE_FIELDS)
-
-
-def add_service_errors(form: forms.Form, exc: Exception) -> None:
-    """Put a service's ValidationError/DomainError on the form: on the field if it has one."""
-    if isinstance(exc, DomainError):
-        errors = exc.as_field_errors()
-    elif hasattr(exc, "error_dict"):
-        errors = exc.message_dict
-    else:
-        errors = {"non_field_errors": list(getattr(exc, "messages", [str(exc)]))}
-    for field, messages in errors.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            if target is None and field not in ("non_field_errors", "__all__"):
-                message = f"{field}: {message}"
-            form.add_error(target, message)
 
 
 class CustomerForm(forms.Form):
@@ -48,6 +32,7 @@ class CustomerForm(forms.Form):
         generated["owner"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
+        generated["owner"].label_from_instance = user_label  # names, not logins
         for name in ("preferences", "notes"):
             generated[name].widget.attrs["rows"] = 3
         tags = self.fields.pop("tags")

@@ -5,6 +5,11 @@ in one transaction together with the job's `processed` counter. A re-run (Celery
 worker dies, or the task is sent twice) resumes after the last committed batch, so no row is
 written twice; rows with errors are never written at all. Big files show progress because every
 batch commit is visible to the progress page.
+
+Counting: the preview and the result speak of rows. `valid` is the rows that will be created and
+`processed` those created so far; `error_count` counts problems, and one row can have several, so
+it is never a number of rows (import_job_counts is). A row skipped while writing (its phone was
+filed meanwhile) leaves `valid` and is reported among the rows not imported.
 """
 
 from django.db import transaction
@@ -79,6 +84,17 @@ def import_job_cancel(*, job_id: int) -> ImportJob:
     return job
 
 
+def import_job_counts(job: ImportJob) -> dict[str, int]:
+    """The rows of the file: how many are (to be) created and how many are not imported. The
+    preview announces these, and the result reports the same numbers."""
+    return {
+        "total": job.total,
+        "to_create": job.valid,
+        "created": job.processed,
+        "not_imported": job.total - job.valid,
+    }
+
+
 def import_job_run(*, job_id: int) -> ImportJob:
     """Write the job's valid rows batch by batch; safe to call again at any point."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
@@ -99,13 +115,17 @@ def _run_batch(job_id: int) -> bool:
         job = ImportJob.objects.select_for_update().get(pk=job_id)
         if job.status != ImportStatus.RUNNING:
             return False
-        batch = job.rows[job.processed : job.processed + BATCH_SIZE]
+        # `rows` keeps every row checked at preview; those skipped while writing left `valid`, so
+        # the next row to write is after the created ones and the skipped ones.
+        start = job.processed + (len(job.rows) - job.valid)
+        batch = job.rows[start : start + BATCH_SIZE]
         skipped = _write_rows(batch, job) if batch else []
-        job.processed += len(batch)
+        job.processed += len(batch) - len(skipped)
         if skipped:
+            job.valid -= len(skipped)
             job.errors = (job.errors + skipped)[: csvio.MAX_LISTED_ERRORS]
             job.error_count += len(skipped)
-        if job.processed >= job.valid:
+        if not batch or job.processed >= job.valid:
             job.status = ImportStatus.DONE
             job.finished_at = timezone.now()
             job.rows = []  # the data now lives in the archive

@@ -3,6 +3,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.core.users import display_name
+
 from .models import Interaction, ProductOwned
 from .timeline import Section, TimelineEntry, register_section, register_source
 
@@ -14,7 +16,7 @@ def interactions_source(customer, limit: int, user=None):
             when=i.occurred_at,
             kind="interaction",
             title=f"{i.get_kind_display()}: {i.summary}",
-            actor=(i.staff.get_full_name() or i.staff.get_username()) if i.staff else "",
+            actor=display_name(i.staff),
             detail=i.notes,
         )
 

@@ -1,5 +1,7 @@
 """The record filters, shared by the list page and the API so both filter the same way."""
 
+import re
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
@@ -7,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from customers.models import ManagementTier
+from customers.models import Customer, ManagementTier
+from customers.selectors import customer_search
+from servicedesk.core.forms import UserChoiceField
 from servicedesk.core.models import Department
 
 from . import selectors
@@ -17,6 +21,20 @@ from .models import Priority, ServiceCategory, ServiceRecord, Stage, Status
 @extend_schema_field(OpenApiTypes.INT)
 class DepartmentIdFilter(django_filters.ModelChoiceFilter):
     """A department id; matches records it leads or collaborates on."""
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class UserIdFilter(django_filters.ModelChoiceFilter):
+    """A user id; the page shows people by their names, not their logins."""
+
+    field_class = UserChoiceField
+
+
+# A record number as people say it: "SR-000301", "sr-301", "SR301" or just "301". At most 15
+# digits, so a long number can never overflow the bigint key.
+RECORD_NUMBER = re.compile(r"^(?:SR-?)?(\d{1,15})$", re.IGNORECASE)
+# Phone searches need this many digits: fewer match far too many customers to be useful.
+PHONE_DIGITS = 4
 
 
 class RecordFilter(django_filters.FilterSet):
@@ -32,9 +50,11 @@ class RecordFilter(django_filters.FilterSet):
         queryset=Department.objects.filter(is_active=True),
         method="filter_department",
     )
-    assignee = django_filters.ModelChoiceFilter(
+    assignee = UserIdFilter(
         label=_("Assignee"),
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        queryset=get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "last_name", "username"),
     )
     unassigned = django_filters.BooleanFilter(
         label=_("Unassigned"), field_name="assignee", lookup_expr="isnull"
@@ -59,10 +79,25 @@ class RecordFilter(django_filters.FilterSet):
         fields = []
 
     def filter_q(self, qs, name, value):
+        """A record number, a customer's phone (its last 4+ digits) or e-mail, or words of the
+        subject or the customer's name. Customers are found by customers.selectors.
+        customer_search, the desk's one customer search, as an id sub-select its indexes serve."""
         value = value.strip()
-        if value.upper().startswith("SR-") and value[3:].isdigit():
-            return qs.filter(pk=int(value[3:]))
-        return qs.filter(Q(subject__icontains=value) | Q(customer__name__icontains=value))
+        if not value:
+            return qs
+        number = RECORD_NUMBER.match(value)
+        if number and not value.isdigit():
+            return qs.filter(pk=int(number.group(1)))  # "SR-…": only ever a record number
+        digits = sum(c.isdigit() for c in value)
+        if not value.strip("+-() 0123456789"):
+            # Only digits and phone punctuation: a record number and/or the end of a phone.
+            cond = Q(pk=int(value)) if number else Q(pk__in=[])
+            if digits >= PHONE_DIGITS:
+                customers = customer_search(Customer.objects.all(), value)
+                cond |= Q(customer_id__in=customers.values("pk"))
+            return qs.filter(cond)
+        customers = customer_search(Customer.objects.all(), value)
+        return qs.filter(Q(subject__icontains=value) | Q(customer_id__in=customers.values("pk")))
 
     def filter_department(self, qs, name, value):
         through = ServiceRecord.collaborating_departments.through

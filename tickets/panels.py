@@ -3,6 +3,7 @@
 from django.utils.translation import gettext as _
 
 from customers.timeline import TimelineEntry
+from servicedesk.core.users import display_name
 
 from . import selectors
 
@@ -28,6 +29,6 @@ def customer_timeline(customer, limit: int, user):
             kind="record",
             title=_("%(ref)s %(subject)s") % {"ref": r.reference, "subject": r.subject},
             url=r.get_absolute_url(),
-            actor=r.created_by.get_full_name() if r.created_by else "",
+            actor=display_name(r.created_by),
             detail=f"{r.category.name} · {r.get_status_display()}",
         )

@@ -143,7 +143,7 @@ def record_get(*, user, pk: int) -> ServiceRecord:
         .select_related(*LIST_RELATED, "contact", "created_by", "customer__owner")
         .prefetch_related(
             "collaborating_departments",
-            Prefetch("messages", queryset=RecordMessage.objects.select_related("author")),
+            Prefetch("messages", queryset=RecordMessage.objects.select_related("author", "email")),
             Prefetch(
                 "attachments", queryset=RecordAttachment.objects.select_related("uploaded_by")
             ),

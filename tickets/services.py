@@ -1,27 +1,34 @@
 """Writes for service records: create and route, update, transition, assign, converse, escalate."""
 
+from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
+from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
-from django.utils import timezone
+from django.db.models import Count, Q, prefetch_related_objects
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from customers.models import Contact, Customer
+from customers.models import Contact, ContactPointKind, Customer
 from customers.services import customer_record_conversion
 from servicedesk.core import events
 from servicedesk.core.concurrency import changes_since, versioned_update
+from servicedesk.core.email import absolute_url, email_queue
 from servicedesk.core.exceptions import ConflictError, DomainError
-from servicedesk.core.models import Department, StatusChange
+from servicedesk.core.models import Department, OutboundEmail, Profile, StatusChange
 from servicedesk.core.notifications import notify
 from servicedesk.core.roles import Role, user_role
 from servicedesk.core.selectors import department_managers, user_department_ids
 from servicedesk.core.transitions import record_initial_state, transition
+from servicedesk.core.users import display_name
 
 from . import attachments as files
 from . import selectors
@@ -161,7 +168,7 @@ def _check_assignee(*, actor, assignee, department_ids: set[int]) -> None:
     ):
         raise DomainError(
             _("%(user)s is not in a department working on this record.")
-            % {"user": assignee.get_full_name() or assignee.username},
+            % {"user": display_name(assignee)},
             field="assignee",
         )
     # Agents take work; handing work to someone else is a manager's decision.
@@ -364,13 +371,20 @@ def record_create(
             **_payload(record),
             "lead_department_id": lead.pk,
             "collaborating_department_ids": collaborators,
+            # Imported and demo records are back-dated: history, not news for anyone's inbox.
+            "backdated": created_at is not None,
         },
         by=by,
     )
     if assignee is not None:
         events.emit(
             "record_assigned",
-            payload={**_payload(record), "from": None, "to": assignee.pk},
+            payload={
+                **_payload(record),
+                "from": None,
+                "to": assignee.pk,
+                "backdated": created_at is not None,
+            },
             by=by,
         )
     return record
@@ -473,7 +487,8 @@ def record_assign(*, by, record_id: int, assignee_id: int | None, version=None) 
         raise ConflictError(current=record.version, changes=changes_since(record, version))
     assignee = _resolve_assignee(assignee_id)
     _check_assignee(actor=by, assignee=assignee, department_ids=_departments_of(record))
-    if assignee is None and user_role(by) == Role.AGENT and record.assignee_id not in (None, by.pk):
+    # An agent takes free work or gives back their own; moving a colleague's is a manager's call.
+    if user_role(by) == Role.AGENT and record.assignee_id not in (None, by.pk):
         raise DomainError(
             _("Only a manager can take work away from a colleague."), field="assignee"
         )
@@ -578,8 +593,67 @@ def record_bulk_transition(*, by, record_ids, to_status):
 # --- conversation ---------------------------------------------------------------------------------
 
 
+class ReplyRecipient(NamedTuple):
+    contact: Contact | None
+    address: str  # "" when there is no e-mail address: a reply is then logged only
+
+
+def reply_recipient(record: ServiceRecord) -> ReplyRecipient:
+    """Who a reply to the customer is e-mailed to: the record's contact, else the customer's
+    primary contact, at that contact's primary (else first) e-mail address.
+
+    The one rule for message_add and the record page. It reads record.customer.contacts with their
+    points, which selectors.record_get prefetches, so the page pays no query for it.
+    """
+    contacts = record.customer.contacts.all()
+    if record.contact_id:
+        contact = next((c for c in contacts if c.pk == record.contact_id), None)
+    else:
+        contact = next((c for c in contacts if c.is_primary), None)
+    if contact is None:
+        return ReplyRecipient(None, "")
+    # Points are ordered kind, primary first: the first e-mail point is the one to use.
+    address = next((p.value for p in contact.points.all() if p.kind == ContactPointKind.EMAIL), "")
+    return ReplyRecipient(contact, address)
+
+
+def _agent_name(user) -> str:
+    """How the agent signs, in the active language: their Chinese name for a Chinese e-mail."""
+    if (translation.get_language() or "").startswith("zh"):
+        name_zh = (
+            Profile.objects.filter(user=user).values_list("display_name_zh", flat=True).first()
+        )
+        if name_zh:
+            return name_zh
+    return display_name(user)
+
+
+def _reply_email(record, *, recipient: ReplyRecipient, body: str, by) -> OutboundEmail:
+    """The customer's copy of a reply, written in the customer's language; the reference leads
+    the subject so their answer can be matched to the record."""
+    with translation.override(record.customer.language or settings.LANGUAGE_CODE):
+        subject = f"[{record.reference}] " + _("Re: %(subject)s") % {"subject": record.subject}
+        text = "\n\n".join(
+            [
+                _("Dear %(name)s,") % {"name": recipient.contact.name},
+                body.strip(),
+                "\n".join([_("Kind regards,"), _agent_name(by), record.lead_department.name]),
+                # "-- " is the signature separator mail programs recognise.
+                "-- \n"
+                + _("Reference %(reference)s: please keep it in the subject when you reply.")
+                % {"reference": record.reference}
+                + "\n"
+                + _("Our service desk: %(url)s") % {"url": absolute_url("/")},
+            ]
+        )
+    return email_queue(to=recipient.address, subject=subject, body=text + "\n")
+
+
 @transaction.atomic
 def message_add(*, by, record_id: int, kind: str, body: str) -> RecordMessage:
+    """Add a reply or an internal note. A reply is e-mailed to the customer's contact (through
+    the e-mail outbox, after commit) when they have an address, else logged only; the message
+    links its OutboundEmail so the page can show whether it went out. Notes are never e-mailed."""
     if kind not in MessageKind.values:
         raise DomainError(_("Choose a reply or an internal note."), field="kind")
     if not (body or "").strip():
@@ -587,7 +661,15 @@ def message_add(*, by, record_id: int, kind: str, body: str) -> RecordMessage:
     record = ServiceRecord.objects.select_for_update().get(pk=record_id)
     if record.status == Status.CLOSED:
         raise DomainError(_("The record is closed. Reopen it to add messages."), field="body")
-    message = RecordMessage.objects.create(record=record, kind=kind, body=body, author=by)
+    email = None
+    if kind == MessageKind.REPLY:
+        prefetch_related_objects([record], "customer__contacts__points", "lead_department")
+        recipient = reply_recipient(record)
+        if recipient.address:
+            email = _reply_email(record, recipient=recipient, body=body, by=by)
+    message = RecordMessage.objects.create(
+        record=record, kind=kind, body=body, author=by, email=email
+    )
     if kind == MessageKind.REPLY and record.status == Status.NEW:
         # The first reply to the customer is the first response: the record is now being worked.
         record_transition(by=by, record_id=record.pk, to_status=Status.OPEN)
@@ -610,6 +692,8 @@ def message_add(*, by, record_id: int, kind: str, body: str) -> RecordMessage:
 @transaction.atomic
 def attachment_add(*, by, record_id: int, upload) -> RecordAttachment:
     record = ServiceRecord.objects.select_for_update().get(pk=record_id)
+    if record.status == Status.CLOSED:
+        raise DomainError(_("The record is closed. Reopen it to add files."), field="file")
     data, content_type = files.check_upload(upload)
     attachment = RecordAttachment(
         record=record,
@@ -634,11 +718,18 @@ def attachment_add(*, by, record_id: int, upload) -> RecordAttachment:
 
 
 def breaches_escalate(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Notify the lead department's managers once per breached target. Safe to run repeatedly:
-    the BreachNotice unique constraint lets only one run record (and announce) each breach."""
+    """Announce each newly breached target once; returns how many breaches this run announced.
+
+    The record's assignee gets one notification per breached record; each lead department's
+    managers get one digest per run listing every record of theirs that breached in it (not one
+    e-mail per record). Safe to run repeatedly and concurrently: the run is one transaction, so
+    the BreachNotice rows (unique per record and target) commit together with the notifications
+    and e-mails that announce them. A crash announces nothing and the next run announces it all;
+    a concurrent run waits on the same unique index, then skips what this run took.
+    """
     now = now or timezone.now()
     # The breach rule is tickets.selectors' (the same the list and the API show).
-    running = ServiceRecord.objects.select_related("lead_department")
+    running = ServiceRecord.objects.select_related("lead_department", "assignee")
     batches = [
         (
             BreachKind.FIRST_RESPONSE,
@@ -655,30 +746,90 @@ def breaches_escalate(*, now: datetime | None = None, limit: int = 500) -> int:
             ),
         ),
     ]
-    count = 0
-    for kind, due_field, qs in batches:
-        for record in qs.order_by(due_field)[:limit]:
-            count += _escalate_one(record, kind, getattr(record, due_field))
-    return count
+    with transaction.atomic():
+        # record id -> (record, the targets it newly missed); a record missing both targets in
+        # the same run is announced once.
+        announced: dict[int, tuple[ServiceRecord, list[str]]] = {}
+        for kind, due_field, qs in batches:
+            # A fixed order (due time, then id) in every run, so concurrent runs insert their
+            # notices in the same order and wait on each other instead of deadlocking.
+            for record in qs.order_by(due_field, "pk")[:limit]:
+                if _escalate_one(record, kind, getattr(record, due_field)):
+                    announced.setdefault(record.pk, (record, []))[1].append(kind)
+        for record, kinds in announced.values():
+            _notify_assignee_of_breach(record, kinds)
+        _notify_managers_of_breaches(list(announced.values()))
+    return sum(len(kinds) for _record, kinds in announced.values())
 
 
-@transaction.atomic
-def _escalate_one(record: ServiceRecord, kind: str, due_at) -> int:
+def _escalate_one(record: ServiceRecord, kind: str, due_at) -> bool:
+    """Record the breach; False if another run recorded it first."""
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint: a duplicate undoes only this insert
             BreachNotice.objects.create(record=record, kind=kind, due_at=due_at)
     except IntegrityError:
-        return 0  # another run got there first
-    managers = [m.user for m in department_managers(record.lead_department_id)]
+        return False  # another run got there first
+    return True
+
+
+def _targets_text(kinds) -> str:
+    return ", ".join(str(BreachKind(kind).label).lower() for kind in kinds)
+
+
+def _notify_assignee_of_breach(record: ServiceRecord, kinds: list[str]) -> None:
+    if record.assignee is None:
+        return
     notify(
-        recipients=managers,
+        recipients=[record.assignee],
         verb="record_breached",
         title=_("Target missed (%(target)s): %(ref)s %(subject)s")
-        % {
-            "target": BreachKind(kind).label.lower(),
-            "ref": record.reference,
-            "subject": record.subject,
-        },
+        % {"target": _targets_text(kinds), "ref": record.reference, "subject": record.subject},
         url=_record_url(record),
     )
-    return 1
+
+
+def _notify_managers_of_breaches(announced: list[tuple[ServiceRecord, list[str]]]) -> None:
+    """One digest per manager for the whole run, listing each record with an absolute link."""
+    by_department = defaultdict(list)
+    for record, kinds in announced:
+        by_department[record.lead_department_id].append((record, kinds))
+    digests: dict[int, tuple[object, list]] = {}
+    for department_id, rows in by_department.items():
+        for membership in department_managers(department_id):
+            digests.setdefault(membership.user_id, (membership.user, []))[1].extend(rows)
+    for manager, rows in digests.values():
+        rows.sort(key=lambda row: row[0].pk)
+        lines = [
+            _("%(ref)s %(subject)s: %(target)s missed (due %(due)s)")
+            % {
+                "ref": record.reference,
+                "subject": record.subject,
+                "target": _targets_text(kinds),
+                "due": _due_text(record, kinds),
+            }
+            + "\n"
+            + absolute_url(_record_url(record))
+            for record, kinds in rows
+        ]
+        notify(
+            recipients=[manager],
+            verb="records_breached",
+            title=ngettext(
+                "%(count)d record missed a time target",
+                "%(count)d records missed a time target",
+                len(rows),
+            )
+            % {"count": len(rows)},
+            url=reverse("tickets:index") + "?breached=true",
+            body="\n\n".join(lines),
+        )
+
+
+def _due_text(record: ServiceRecord, kinds: list[str]) -> str:
+    due_fields = {
+        BreachKind.FIRST_RESPONSE: "first_response_due",
+        BreachKind.RESOLUTION: "resolution_due",
+    }
+    # The earliest missed target: the breach the manager hears about first.
+    due = min(getattr(record, due_fields[kind]) for kind in kinds)
+    return formats.date_format(timezone.localtime(due), "SHORT_DATETIME_FORMAT")

@@ -28,7 +28,14 @@ urlpatterns = [
     # Complaints are a later issue; the section stays a placeholder until then.
     path(
         "complaints/",
-        SectionPlaceholderView.as_view(section="complaints", title=_("Complaints")),
+        SectionPlaceholderView.as_view(
+            section="complaints",
+            what=_(
+                "Complaints handled through the six steps: acknowledge, listen, "
+                "restate, options, act and re-check."
+            ),
+            title=_("Complaints"),
+        ),
         name="complaints",
     ),
 ]

@@ -1,15 +1,20 @@
 """Staff pages for service records: thin shells over selectors (reads) and services (writes)."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Customer
+from customers.selectors import customer_base, customer_search
 from servicedesk.core.exceptions import ConflictError, DomainError
+from servicedesk.core.forms import add_service_error
+from servicedesk.core.models import Department
 from servicedesk.core.roles import Role, user_role
 from servicedesk.core.selectors import user_department_ids
 from servicedesk.core.views import DeskView
@@ -37,17 +42,42 @@ def _visible_or_404(user, pk) -> ServiceRecord:
         raise Http404(_("No such service record.")) from exc
 
 
-def _add_domain_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
+# --- who may be assigned ---------------------------------------------------------------------
+# The service has the last word (tickets.services._check_assignee); the pages only offer what it
+# would accept, so nobody picks a name just to be told no.
 
 
-def _assignable_users(user):
-    if user_role(user) == Role.ADMINISTRATOR:
-        from servicedesk.core.models import Department
-
+def _bulk_assignable(user):
+    """The list's bulk "assign to" choices: agents take work themselves (no choice), managers hand
+    it to members of their departments, administrators to members of any department."""
+    role = user_role(user)
+    if role == Role.ADMINISTRATOR:
         return selectors.department_assignable_users(Department.objects.values("pk"))
-    return selectors.department_assignable_users(user_department_ids(user))
+    if role == Role.MANAGER:
+        return selectors.department_assignable_users(user_department_ids(user))
+    return []
+
+
+def _record_assignment(user, record: ServiceRecord) -> dict:
+    """The record page's assignment controls. A manager or administrator picks from the active
+    members of the record's lead and collaborating departments; an agent may take the record when
+    nobody has it and they work in one of its departments, and give back their own."""
+    departments = {
+        record.lead_department_id,
+        *(d.pk for d in record.collaborating_departments.all()),  # prefetched by record_get
+    }
+    if user_role(user) == Role.AGENT:
+        return {
+            "assignable": [],
+            "can_take": record.assignee_id is None
+            and bool(departments & set(user_department_ids(user))),
+            "can_release": record.assignee_id == user.pk,
+        }
+    return {
+        "assignable": selectors.department_assignable_users(departments),
+        "can_take": False,
+        "can_release": False,
+    }
 
 
 class RecordListView(DeskView):
@@ -57,7 +87,13 @@ class RecordListView(DeskView):
         filterset = RecordFilter(
             request.GET or None, queryset=selectors.record_list(user=request.user)
         )
-        qs = filterset.qs if filterset.is_bound else filterset.queryset
+        invalid = filterset.is_bound and not filterset.is_valid()
+        # A filter that cannot be read shows its message over no rows: the unfiltered list under
+        # it would look like the answer to the question that was asked.
+        if invalid:
+            qs = filterset.queryset.none()
+        else:
+            qs = filterset.qs if filterset.is_bound else filterset.queryset
         page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -66,9 +102,12 @@ class RecordListView(DeskView):
             "tickets/list.html",
             {
                 "filter": filterset,
+                "invalid_filter": invalid,
                 "page": page,
+                "page_ids": ",".join(str(r.pk) for r in page.object_list),
                 "query": query.urlencode(),
-                "assignable": _assignable_users(request.user),
+                "takes_only": user_role(request.user) == Role.AGENT,
+                "assignable": _bulk_assignable(request.user),
                 "statuses": Status.choices,
                 "now": timezone.now(),
             },
@@ -76,47 +115,89 @@ class RecordListView(DeskView):
 
     def post(self, request):
         """Bulk actions on the ticked rows; each row goes through the same service as one."""
-        raw = [int(v) for v in request.POST.getlist("records") if v.isdigit()]
-        ids = list(
-            selectors.record_visible(request.user).filter(pk__in=raw).values_list("pk", flat=True)
-        )
+        if request.POST.get("all") == "page":
+            # "Select all" ticked without JavaScript: every record the page showed.
+            raw_ids = request.POST.get("page_records", "").split(",")
+        else:
+            raw_ids = request.POST.getlist("records")
+        raw = list(dict.fromkeys(int(v) for v in raw_ids if v.strip().isdigit() and len(v) < 19))
         action = request.POST.get("action")
         back = request.POST.get("next") or ""
         target = f"{request.path}?{back}" if back else request.path
-        if not ids:
+        if not raw:
             messages.error(request, _("Tick at least one record first."))
             return redirect(target)
-        if action == "assign":
+        if action in ("assign", "take"):
             raw_assignee = request.POST.get("assignee", "")
-            done, errors = services.record_bulk_assign(
-                by=request.user,
-                record_ids=ids,
-                assignee_id=int(raw_assignee) if raw_assignee.isdigit() else None,
-            )
+            if action == "take":
+                assignee_id = request.user.pk
+            else:
+                assignee_id = int(raw_assignee) if raw_assignee.isdigit() else None
+            run = partial(services.record_bulk_assign, by=request.user, assignee_id=assignee_id)
         elif action == "status" and request.POST.get("to_status") in Status.values:
-            done, errors = services.record_bulk_transition(
-                by=request.user, record_ids=ids, to_status=request.POST["to_status"]
+            run = partial(
+                services.record_bulk_transition,
+                by=request.user,
+                to_status=request.POST["to_status"],
             )
         else:
             messages.error(request, _("Choose an action and its value."))
             return redirect(target)
-        if done:
-            messages.success(request, _("%(n)d record(s) updated.") % {"n": done})
-        for error in errors:
-            messages.error(request, error)
+        visible = set(
+            selectors.record_visible(request.user).filter(pk__in=raw).values_list("pk", flat=True)
+        )
+        # A record the user cannot see is reported like one that does not exist (no leak), in
+        # the order it was ticked, among the service's own per-record refusals.
+        hidden = [pk for pk in raw if pk not in visible]
+        done, errors = run(record_ids=[pk for pk in raw if pk in visible]) if visible else (0, [])
+        errors = [
+            *errors,
+            *(_("%(ref)s: not found.") % {"ref": ServiceRecord(pk=pk).reference} for pk in hidden),
+        ]
+        _report_bulk(request, done=done, errors=errors)
         return redirect(target)
 
 
+def _report_bulk(request, *, done: int, errors: list[str]) -> None:
+    """One line saying how the run went, then every refusal on its own line, by reference.
+
+    Messages outgrowing the cookie are kept in the session (Django's fallback storage), so a long
+    list of refusals arrives whole."""
+    total = done + len(errors)
+    if not errors:
+        messages.success(
+            request, ngettext("%(n)d record updated.", "%(n)d records updated.", done) % {"n": done}
+        )
+        return
+    if done:
+        messages.warning(
+            request,
+            ngettext(
+                "%(done)d of %(total)d record updated; these could not be changed:",
+                "%(done)d of %(total)d records updated; these could not be changed:",
+                total,
+            )
+            % {"done": done, "total": total},
+        )
+    elif total == 1:
+        messages.error(request, _("The record could not be changed:"))
+    else:
+        messages.error(
+            request, _("None of the %(total)d records could be changed:") % {"total": total}
+        )
+    for error in errors:
+        messages.error(request, error)
+
+
+CUSTOMER_MATCHES = 10
+
+
 def _customer_lookup(q: str):
-    """Customers by name or by the last digits of a phone (a prefix of the reversed digits)."""
+    """Active customers by name, e-mail or the last digits of a phone: the archive's own search."""
     q = q.strip()
     if not q:
         return []
-    digits = "".join(c for c in q if c.isdigit())
-    cond = Q(name__icontains=q)
-    if len(digits) >= 4:
-        cond |= Q(contact_points__digits_reversed__startswith=digits[::-1])
-    return list(Customer.objects.filter(cond, is_archived=False).distinct().order_by("name")[:10])
+    return list(customer_search(customer_base(), q).order_by("name", "pk")[:CUSTOMER_MATCHES])
 
 
 class RecordCreateView(DeskView):
@@ -129,18 +210,15 @@ class RecordCreateView(DeskView):
             customer = Customer.objects.filter(pk=raw).first()
         if form is None and customer is not None:
             initial = {"customer": customer.pk, "stage": request.GET.get("stage", "after_sale")}
-            category = ServiceCategory.objects.filter(pk=request.GET.get("category") or 0).first()
+            raw_category = request.GET.get("category", "")
+            category = (
+                ServiceCategory.objects.filter(pk=raw_category).first()
+                if raw_category.isdigit()
+                else None
+            )
             if category is not None:
-                initial.update(
-                    stage=category.stage,
-                    category=category.pk,
-                    nature=category.default_nature,
-                    place=category.default_place,
-                    fee=category.default_fee,
-                    fee_amount=category.default_fee_amount,
-                    frequency=category.default_frequency,
-                    duration=category.default_duration,
-                )
+                # The category's own defaults, the same ones the create service applies.
+                initial.update(category=category.pk, **category.defaults())
             form = RecordCreateForm(initial=initial)
         q = request.GET.get("q", "")
         return render(
@@ -179,7 +257,7 @@ class RecordCreateView(DeskView):
                 agreed_date=data["agreed_date"],
             )
         except DomainError as exc:
-            _add_domain_error(form, exc)
+            add_service_error(form, exc)
             return self.get(request, form=form)
         messages.success(request, _("Record %(ref)s created.") % {"ref": record.reference})
         return redirect(record)
@@ -197,10 +275,17 @@ def _detail_page(request, pk, *, message_form=None, attachment_form=None, status
             "customer": customer,
             "primary_contact": record.contact or (contacts[0] if contacts else None),
             "history": selectors.record_history(record),
+            # Who a reply is e-mailed to (or that it is only logged), shown by the message form.
+            "reply": services.reply_recipient(record),
             "message_form": message_form or MessageForm(),
             "attachment_form": attachment_form or AttachmentForm(),
+            # A closed record takes no messages (services.message_add refuses), so the page
+            # offers to reopen it instead of a form that could only fail.
+            "closed": record.status == Status.CLOSED,
             "next_statuses": [(s, Status(s).label) for s in record.allowed_next()],
-            "assignable": _assignable_users(request.user),
+            # Resolved or closed → open is a reopen, and the button says so.
+            "reopens": record.status in (Status.RESOLVED, Status.CLOSED),
+            **_record_assignment(request.user, record),
         },
         status=status,
     )
@@ -226,7 +311,7 @@ class RecordMessageView(DeskView):
                     body=form.cleaned_data["body"],
                 )
             except DomainError as exc:
-                _add_domain_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("Saved."))
                 return redirect(record)
@@ -243,7 +328,7 @@ class RecordAttachmentView(DeskView):
                     by=request.user, record_id=record.pk, upload=form.cleaned_data["file"]
                 )
             except DomainError as exc:
-                _add_domain_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("File attached."))
                 return redirect(record)
@@ -360,7 +445,7 @@ class RecordEditView(DeskView):
             form.data["version"] = exc.current
             return self.get(request, pk, form=form, conflict=exc.changes, status=409)
         except DomainError as exc:
-            _add_domain_error(form, exc)
+            add_service_error(form, exc)
             return self.get(request, pk, form=form, status=400)
         messages.success(request, _("Changes saved."))
         return redirect(record)

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from servicedesk.core.exceptions import ConflictError, DomainError
+from servicedesk.core.forms import add_service_error
 from servicedesk.core.roles import Role
 from servicedesk.core.views import DeskView
 
@@ -18,7 +19,6 @@ from ..forms import (
     InteractionForm,
     MergeForm,
     ProductOwnedForm,
-    add_service_errors,
 )
 from ..models import Customer
 
@@ -62,7 +62,7 @@ class CustomerCreateView(DeskView):
             )
             return self.show(request, form, duplicates=exc.matches)
         except (ValidationError, DomainError) as exc:
-            add_service_errors(form, exc)
+            add_service_error(form, exc)
             return self.show(request, form)
         messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
         return redirect("customers:detail", customer.pk)
@@ -110,7 +110,7 @@ class CustomerEditView(DeskView):
             data["version"] = exc.current
             form = CustomerEditForm(data)
             form.is_valid()
-            form.add_error(None, exc.message)
+            add_service_error(form, exc)
             fields = {f.name: f.verbose_name for f in Customer._meta.fields}
             changes = [
                 {"field": fields.get(k.removesuffix("_id"), k), "was": v["was"], "now": v["now"]}
@@ -118,7 +118,7 @@ class CustomerEditView(DeskView):
             ]
             return self.show(request, customer, form, changes=changes)
         except (ValidationError, DomainError) as exc:
-            add_service_errors(form, exc)
+            add_service_error(form, exc)
             return self.show(request, customer, form)
         messages.success(request, _("Changes saved."))
         return redirect("customers:detail", customer.pk)
@@ -179,7 +179,7 @@ class CustomerMergeView(DeskView):
                 by=request.user,
             )
         except DomainError as exc:
-            add_service_errors(form, exc)
+            add_service_error(form, exc)
             return self.show(request, customer, form)
         messages.success(request, _("The customers were merged."))
         return redirect("customers:detail", customer.pk)
@@ -211,7 +211,7 @@ class _ChildCreateView(DeskView):
             try:
                 self.save(request, customer, form)
             except (ValidationError, DomainError) as exc:
-                add_service_errors(form, exc)
+                add_service_error(form, exc)
             else:
                 return redirect("customers:detail", customer.pk)
         return self.show(request, customer, form)

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from servicedesk.core.exceptions import DomainError
@@ -72,7 +73,8 @@ class ImportPreviewView(DeskView):
                 "job": job,
                 "sample": job.rows[:PREVIEW_ROWS],
                 "errors": job.errors,
-                "invalid": job.total - job.valid,
+                # Rows, not problems (one row can have several): the result reports the same.
+                "invalid": imports.import_job_counts(job)["not_imported"],
             },
         )
 
@@ -89,7 +91,21 @@ class ImportPreviewView(DeskView):
             return redirect("customers:import_preview", job.pk)
         if job.valid <= imports.INLINE_LIMIT:
             job = imports.import_job_run(job_id=job.pk)
+            if job.status == ImportStatus.DONE:
+                messages.success(request, _result_text(job))
         return redirect("customers:import_progress", job.pk)
+
+
+def _result_text(job) -> str:
+    counts = imports.import_job_counts(job)
+    created = ngettext(
+        "%(n)d customer imported.", "%(n)d customers imported.", counts["created"]
+    ) % {"n": counts["created"]}
+    if not counts["not_imported"]:
+        return created
+    return f"{created} " + ngettext(
+        "%(n)d row was not imported.", "%(n)d rows were not imported.", counts["not_imported"]
+    ) % {"n": counts["not_imported"]}
 
 
 class ImportProgressView(DeskView):
@@ -103,6 +119,7 @@ class ImportProgressView(DeskView):
             {
                 "job": job,
                 "status_url": reverse("customers:import_status", args=[job.pk]),
+                "counts": imports.import_job_counts(job),
                 "finished": job.status
                 in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED),
             },
@@ -115,6 +132,7 @@ class ImportStatusView(DeskView):
 
     def get(self, request, pk: int):
         job = _job(request, pk)
+        counts = imports.import_job_counts(job)
         return JsonResponse(
             {
                 "status": job.status,
@@ -123,7 +141,10 @@ class ImportStatusView(DeskView):
                 "valid": job.valid,
                 "processed": job.processed,
                 "percent": job.percent,
-                "error_count": job.error_count,
+                "error_count": job.error_count,  # problems; a row can have several
+                # Rows, as the preview counted them: created so far, and not imported.
+                "created": counts["created"],
+                "not_imported": counts["not_imported"],
                 "finished": job.status
                 in (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CANCELLED),
             }

@@ -127,3 +127,6 @@ class StatusChangeAdmin(ReadOnlyAdmin):
     list_display = ["at", "content_type", "object_id", "field", "from_state", "to_state", "by"]
     list_filter = ["content_type", "field", "to_state"]
     list_select_related = ["content_type", "by"]
+
+
+from . import admin_email  # noqa: E402,F401 - registers OutboundEmailAdmin

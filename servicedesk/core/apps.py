@@ -21,6 +21,11 @@ class CoreConfig(AppConfig):
                 "core-events-retry", "core.events_retry", 30.0, "event deliveries due again"
             )
         )
+        periodic.register(
+            periodic.PeriodicTask(
+                "core-email-retry", "core.email_retry_due", 60.0, "e-mails due (again) to send"
+            )
+        )
 
         # Permissions only exist after every app has migrated, so the role groups are synced then.
         post_migrate.connect(roles.sync_role_groups, dispatch_uid="core.sync_role_groups")

@@ -2,7 +2,45 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from .exceptions import DomainError
+from .users import display_name
+
+
+def add_service_error(form: forms.Form, exc: DomainError | ValidationError) -> None:
+    """Put a service's refusal on the form: the one adapter every page uses.
+
+    A DomainError (or a model ValidationError) naming a field the form shows lands on that field;
+    anything else (no field, a field this form lacks, or a hidden one such as `version` or
+    `customer`, whose errors a page never shows beside an input) goes to the top of the form.
+    """
+    if isinstance(exc, DomainError):
+        errors = {exc.field or NON_FIELD_ERRORS: [str(exc.message)]}
+    elif hasattr(exc, "error_dict"):
+        errors = exc.message_dict
+    else:
+        errors = {NON_FIELD_ERRORS: list(getattr(exc, "messages", [str(exc)]))}
+    for field, messages in errors.items():
+        shown = field in form.fields and not form.fields[field].widget.is_hidden
+        for message in messages:
+            if not shown and field != NON_FIELD_ERRORS and not isinstance(exc, DomainError):
+                # A model's own message ("at most 200 characters") needs its field to make sense.
+                message = f"{field}: {message}"
+            form.add_error(field if shown else None, message)
+
+
+def user_label(user) -> str:
+    """How a person is named in choices: the display name, the login only as a fallback."""
+    return display_name(user)
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    """A choice of users shown by their names, not their logins."""
+
+    def label_from_instance(self, obj) -> str:
+        return user_label(obj)
 
 
 def _tz_choices():

@@ -35,8 +35,9 @@ def check_all() -> dict[str, str]:
 
 def failures() -> dict[str, int]:
     """Work that failed for good and waits for an administrator (Django admin lists each one)."""
-    from .models import DeliveryState, EventDelivery
+    from .models import DeliveryState, EmailState, EventDelivery, OutboundEmail
 
     return {
         "event_deliveries": EventDelivery.objects.filter(state=DeliveryState.FAILED).count(),
+        "emails": OutboundEmail.objects.filter(state=EmailState.FAILED).count(),
     }

@@ -1,48 +1,92 @@
-"""In-desk notifications and their e-mails. Any app notifies users through `notify`."""
+"""In-desk notifications and their e-mails. Any app notifies users through `notify`.
 
-from django.conf import settings
-from django.core.mail import send_mail
+E-mails go through the e-mail outbox (core.email): queued in the same transaction as the
+notification, sent after commit, retried with backoff, and a final failure is kept on its row.
+"""
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from .email import absolute_url, email_queue, email_queue_many
 from .models import Notification
-from .outbox import enqueue
+
+
+def notification_email_body(*, title: str, url: str = "", body: str = "") -> str:
+    """The e-mail text of a notification: its title, any detail, and an absolute link."""
+    parts = [title]
+    if body:
+        parts.append(body)
+    if url:
+        parts.append(absolute_url(url))
+    return "\n\n".join(parts) + "\n"
 
 
 @transaction.atomic
 def notify(
-    *, recipients, verb: str, title: str, url: str = "", email: bool = True, event=None
+    *,
+    recipients,
+    verb: str,
+    title: str,
+    url: str = "",
+    email: bool = True,
+    event=None,
+    body: str = "",
 ) -> list:
-    """Create one notification per distinct active recipient; e-mails go out after commit."""
+    """Create one notification per distinct active recipient and, with `email`, queue its e-mail.
+
+    `url` is the desk path the notification links to (absolute in the e-mail); `body` is extra
+    text for the e-mail only, such as a digest's list of records.
+    """
+    now = timezone.now()
     seen, rows = set(), []
     for user in recipients:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
         rows.append(
-            Notification(recipient=user, verb=verb, title=title[:250], url=url[:250], event=event)
+            Notification(
+                recipient=user,
+                verb=verb,
+                title=title[:250],
+                url=url[:250],
+                event=event,
+                # Set when its e-mail is queued, in this transaction: the outbox row then owns the
+                # sending, and the old per-notification task (notification_send_email) skips it.
+                emailed_at=now if email and user.email else None,
+            )
         )
     created = Notification.objects.bulk_create(rows)
-    ids = [n.pk for n in created if n.recipient.email]
-    if email and ids:
-        # One task for the batch; it re-checks each row, so a repeated run sends nothing twice.
-        enqueue("core.notification_email", *ids)
+    if email:
+        text = notification_email_body(title=title, url=url, body=body)
+        email_queue_many(
+            {"to": n.recipient.email, "subject": title, "body": text}
+            for n in created
+            if n.emailed_at is not None
+        )
     return created
 
 
+@transaction.atomic
 def notification_send_email(*, notification_id: int) -> bool:
-    """Claim the row with a filtered update so two workers never send the same e-mail."""
+    """Queue the e-mail of a notification recorded before notify() queued e-mails itself.
+
+    The claim (emailed_at) and the outbox row commit together, so the e-mail is either queued
+    once or not at all; sending, retries and failures are the outbox's (core.email).
+    """
     claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
         emailed_at=timezone.now()
     )
     if not claimed:
         return False
     n = Notification.objects.select_related("recipient").get(pk=notification_id)
-    body = n.title
-    if n.url:
-        body += "\n\n" + getattr(settings, "DESK_BASE_URL", "").rstrip("/") + n.url
-    send_mail(n.title, body, None, [n.recipient.email])
+    if not n.recipient.email:
+        return False
+    email_queue(
+        to=n.recipient.email,
+        subject=n.title,
+        body=notification_email_body(title=n.title, url=n.url),
+    )
     return True
 
 

@@ -17,9 +17,26 @@ def worker_ping_complete(ping_id: int) -> None:
 
 @shared_task(name="core.notification_email")
 def notification_email(*notification_ids: int) -> int:
+    """Kept for tasks recorded before notifications queued their e-mails themselves: each
+    notification not yet e-mailed gets its OutboundEmail now (sent by core.email_send)."""
     from .notifications import notification_send_email
 
     return sum(notification_send_email(notification_id=pk) for pk in notification_ids)
+
+
+@shared_task(name="core.email_send")
+def email_send(*email_ids: int) -> int:
+    """Send queued e-mails; each failure is recorded on its row and retried by the sweep."""
+    from . import email
+
+    return sum(email.email_send(email_id=pk) for pk in email_ids)
+
+
+@shared_task(name="core.email_retry_due")
+def email_retry_due() -> int:
+    from . import email
+
+    return email.email_retry_due()
 
 
 @shared_task(name="core.event_deliver")

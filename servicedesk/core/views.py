@@ -3,18 +3,19 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import health, mywork, notifications, selectors, services
 from .exceptions import DomainError
-from .forms import ApiTokenForm, TimeZoneForm
+from .forms import ApiTokenForm, TimeZoneForm, add_service_error
 from .middleware import SESSION_TZ_KEY
 from .roles import Role, has_role, user_role
 
@@ -49,32 +50,12 @@ class MyWorkView(DeskView):
         )
 
 
-# What each section will hold, shown until its module lands (no dead links in the shell).
-PLACEHOLDERS = {
-    "customers": gettext_lazy(
-        "The customer archive: classifications, contacts, products owned, "
-        "interactions and the 360° view."
-    ),
-    "records": gettext_lazy(
-        "Pre-sale, in-sale and after-sale service records, routed to the "
-        "responsible department with time targets."
-    ),
-    "complaints": gettext_lazy(
-        "Complaints handled through the six steps: acknowledge, listen, "
-        "restate, options, act and re-check."
-    ),
-    "callbacks": gettext_lazy("Return visits by phone or on site, scheduled from rules."),
-    "surveys": gettext_lazy(
-        "Satisfaction surveys sent as one-time links; low scores open recovery work."
-    ),
-    "dashboard": gettext_lazy(
-        "Satisfaction, complaint rate, time targets and the service audit for managers."
-    ),
-}
-
-
 class SectionPlaceholderView(DeskView):
+    """A section whose module has not landed yet: each app says what it will hold (no dead links
+    in the shell, and core names no app above it)."""
+
     title = ""
+    what = ""
 
     def get(self, request):
         return render(
@@ -82,7 +63,7 @@ class SectionPlaceholderView(DeskView):
             "core/placeholder.html",
             {
                 "title": self.title,
-                "what": PLACEHOLDERS[self.section],
+                "what": self.what,
             },
         )
 
@@ -112,17 +93,28 @@ class AccountView(DeskView):
         return redirect("core:account")
 
 
+# The new key waits here between the POST that made it and the GET that shows it, once.
+NEW_TOKEN_SESSION_KEY = "desk_new_api_token"  # noqa: S105 - a session field name, not a secret
+
+
+def _tokens_page(request, *, form=None, revoking=None):
+    # Popped, not read: a reload (or the back button) never shows the key a second time.
+    new_key = request.session.pop(NEW_TOKEN_SESSION_KEY, None) if revoking is None else None
+    return render(
+        request,
+        "core/tokens.html",
+        {
+            "tokens": selectors.api_token_list(user=request.user),
+            "form": form or ApiTokenForm(),
+            "new_key": new_key,
+            "revoking": revoking,
+        },
+    )
+
+
 class ApiTokenListView(DeskView):
-    def get(self, request, form=None, new_key=None):
-        return render(
-            request,
-            "core/tokens.html",
-            {
-                "tokens": selectors.api_token_list(user=request.user),
-                "form": form or ApiTokenForm(),
-                "new_key": new_key,
-            },
-        )
+    def get(self, request, form=None):
+        return _tokens_page(request, form=form)
 
     def post(self, request):
         form = ApiTokenForm(request.POST)
@@ -133,16 +125,31 @@ class ApiTokenListView(DeskView):
                 user=request.user, name=form.cleaned_data["name"]
             )
         except DomainError as exc:
-            form.add_error(exc.field, exc.message)
+            add_service_error(form, exc)
             return self.get(request, form=form)
-        # The key is rendered in this one response and never again.
-        return self.get(request, new_key=key)
+        # Post/redirect/get: reloading the page after this cannot create a second token.
+        request.session[NEW_TOKEN_SESSION_KEY] = key
+        return redirect("core:tokens")
 
 
 class ApiTokenRevokeView(DeskView):
-    def post(self, request, pk):
+    """GET asks (a page, so it works without JavaScript); POST revokes."""
+
+    def token(self, request, pk):
         # Scoped to the caller's own tokens: another user's token id is a 404.
-        token = get_object_or_404(selectors.api_token_list(user=request.user), pk=pk)
+        return get_object_or_404(selectors.api_token_list(user=request.user), pk=pk)
+
+    def get(self, request, pk):
+        token = self.token(request, pk)
+        if not token.is_active:
+            messages.info(
+                request, _("The token “%(name)s” is already revoked.") % {"name": token.name}
+            )
+            return redirect("core:tokens")
+        return _tokens_page(request, revoking=token)
+
+    def post(self, request, pk):
+        token = self.token(request, pk)
         services.api_token_revoke(token=token)
         messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
         return redirect("core:tokens")
@@ -173,9 +180,27 @@ class SystemView(DeskView):
 def healthz(request):
     report = health.check_all()
     status = 200 if all(v == "ok" for v in report.values()) else 503
+    # Final failures need a person, not a restart: they are reported without failing the probe.
     return JsonResponse(
-        {"status": "ok" if status == 200 else "unavailable", **report}, status=status
+        {
+            "status": "ok" if status == 200 else "unavailable",
+            **report,
+            "failed": health.failures() if status == 200 else {},
+        },
+        status=status,
     )
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for on their own: served here rather than redirected, so it
+    is one request and works whether or not static files are collected (tests, runserver)."""
+    path = finders.find("favicon.ico")
+    if path is None:
+        raise Http404
+    response = FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115
+    patch_cache_control(response, public=True, max_age=60 * 60 * 24)
+    return response
 
 
 class NotificationListView(DeskView):

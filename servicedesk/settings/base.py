@@ -34,7 +34,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
-    "phonenumber_field",
     "servicedesk.core",
     "customers",
     "tickets",
@@ -128,6 +127,8 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="servicedesk@localhost")
+# A send holds its outbox row's lock while it talks to the server: never wait on it for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # Celery. With no REDIS_URL the broker is kombu's filesystem transport under var/broker, so the
 # desk runs on a bare machine; web, worker and beat share the folder as their queue.
@@ -139,6 +140,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        # kombu's default is "control" in the working directory, i.e. a folder in the repository.
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
@@ -180,7 +183,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only: a form or multipart body is a 415, so the schema declares one body type per write
+    # (generated clients need that). The attachment upload alone reads multipart.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Declares each operation's error answers and the strict inputs (servicedesk.core.api.schema).
+    "DEFAULT_SCHEMA_CLASS": "servicedesk.core.api.schema.DeskAutoSchema",
     "EXCEPTION_HANDLER": "servicedesk.core.api.errors.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -203,6 +210,7 @@ SPECTACULAR_SETTINGS = {
         "CustomerKindEnum": "customers.models.CustomerKind",
         "InteractionKindEnum": "customers.models.InteractionKind",
         "ContactPointKindEnum": "customers.models.ContactPointKind",
+        "HistoryKindEnum": "servicedesk.core.audit.HistoryKind",
     },
 }
 
@@ -211,7 +219,10 @@ PHONENUMBER_DEFAULT_REGION = "CN"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"forbidden_one_line": {"()": "servicedesk.core.logs.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # On the logger, not the handler: every handler (and a test's caplog) gets the one-line 403.
+    "loggers": {"django.request": {"filters": ["forbidden_one_line"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 CSRF_FAILURE_VIEW = "servicedesk.core.errors.csrf_failure"

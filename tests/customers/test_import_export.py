@@ -221,6 +221,74 @@ def test_import_skips_row_filed_by_someone_else_after_preview():
     job = imports.import_job_run(job_id=job.pk)
     assert job.status == ImportStatus.DONE and job.error_count == 1
     assert sorted(Customer.objects.values_list("name", flat=True)) == ["B", "Meanwhile"]
+    # the skipped row is not counted as imported
+    assert imports.import_job_counts(job) == {
+        "total": 2,
+        "to_create": 1,
+        "created": 1,
+        "not_imported": 1,
+    }
+
+
+def test_import_result_reports_the_rows_the_preview_announced(client, agent):
+    # given 3 good rows and 2 bad ones, one of them with three problems
+    client.force_login(agent)
+    text = HEADER + (
+        "A,key,13800138000,,,\n"
+        "B,,13800138001,,,\n"
+        "C,,,c@example.com,,\n"
+        "Bad one,platinum,12345,nope@,,\n"
+        "Unknown owner,,,,,ghost\n"
+    )
+    job = _job(text, by=agent)
+    assert job.error_count == 4  # problems, not rows
+    preview = client.get(reverse("customers:import_preview", args=[job.pk]))
+    assert preview.context["invalid"] == 2
+    assert "Import 3 valid rows" in preview.content.decode()
+
+    # when confirmed
+    response = client.post(
+        reverse("customers:import_preview", args=[job.pk]), {"action": "confirm"}, follow=True
+    )
+
+    # then the result reports the same rows: 3 created, 2 not imported
+    html = response.content.decode()
+    assert "3 customers imported. 2 rows were not imported." in html
+    status = client.get(reverse("customers:import_status", args=[job.pk])).json()
+    assert (status["created"], status["not_imported"]) == (3, 2)
+    assert status["processed"] == status["valid"] == 3
+    assert Customer.objects.count() == 3
+
+
+def test_import_big_file_counts_rows_not_problems(agent):
+    job = imports.import_job_create(data=_big_file(n=1200).encode(), filename="b.csv", by=agent)
+    bad = len(range(0, 1200, 97))
+    imports.import_job_confirm(job_id=job.pk)
+    job = imports.import_job_run(job_id=job.pk)
+    assert job.error_count == bad * 3
+    assert imports.import_job_counts(job) == {
+        "total": 1200,
+        "to_create": 1200 - bad,
+        "created": 1200 - bad,
+        "not_imported": bad,
+    }
+    assert Customer.objects.count() == 1200 - bad
+
+
+def test_import_resumes_correctly_after_rows_were_skipped(monkeypatch):
+    # the first batch loses a row to someone else's customer; the rerun must not skip or repeat
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    job = _job(HEADER + "".join(f"R{i},,1380013800{i},,,\n" for i in range(5)))
+    services.customer_create(name="Meanwhile", phones=["13800138001"])
+    imports.import_job_confirm(job_id=job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    imports._run_batch(job.pk)  # R0 written, R1 skipped
+    job.refresh_from_db()
+    assert (job.processed, job.valid) == (1, 4)
+    job = imports.import_job_run(job_id=job.pk)
+    names = sorted(Customer.objects.exclude(name="Meanwhile").values_list("name", flat=True))
+    assert names == ["R0", "R2", "R3", "R4"]
+    assert job.status == ImportStatus.DONE and (job.processed, job.valid) == (4, 4)
 
 
 @pytest.mark.worker

@@ -203,3 +203,33 @@ def test_360_page_shows_contacts_and_products(client_agent):
     services.product_owned_add(customer=customer, product=ProductFactory(name_en="Sofa"))
     html = client_agent.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "138 0013 8000" in html and "Sofa" in html
+
+
+def test_customer_form_errors_are_summarised_at_the_top_with_links(client_agent):
+    response = client_agent.post(reverse("customers:create"), _form(phones="12345"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    summary = html.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert '<a href="#id_phones">Phones</a>: “12345” is not a valid phone number' in summary
+    assert html.index("data-error-summary") < html.index('id="id_name"')
+
+
+def test_customer_owner_choices_show_names_not_logins(client_agent, agent):
+    html = client_agent.get(reverse("customers:create")).content.decode()
+    owner = html.split('id="id_owner"', 1)[1].split("</select>", 1)[0]
+    assert f">{agent.get_full_name()}</option>" in owner
+    assert ">agent</option>" not in owner
+
+
+def test_service_error_without_a_form_field_shows_at_the_top(client_agent, monkeypatch):
+    from servicedesk.core.exceptions import DomainError
+
+    def refuse(**kwargs):
+        raise DomainError("The archive is read-only during the audit.", field="audit")
+
+    monkeypatch.setattr(services, "customer_create", refuse)
+    response = client_agent.post(reverse("customers:create"), _form())
+    html = response.content.decode()
+    assert response.status_code == 200
+    summary = html.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    assert "The archive is read-only during the audit." in summary

@@ -198,15 +198,19 @@ def test_bulk_transition_reports_refused_rows(manager, customer, category):
 
 
 def test_assignment_email_goes_out_through_the_outbox(
-    manager, agent, customer, category, django_capture_on_commit_callbacks, settings
+    manager, agent, customer, category, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     record = create(manager, customer, category)
-    from servicedesk.core.tasks import notification_email
+    from servicedesk.core.models import OutboundEmail
+    from servicedesk.core.tasks import email_send
 
     with django_capture_on_commit_callbacks(execute=True):
         services.record_assign(by=manager, record_id=record.pk, assignee_id=agent.pk)
-    row = TaskOutbox.objects.filter(task_name="core.notification_email").last()
-    notification_email(*row.args)
+    email = OutboundEmail.objects.get(to=agent.email)
+    [row] = [
+        r for r in TaskOutbox.objects.filter(task_name="core.email_send") if email.pk in r.args
+    ]
+    assert email_send(*row.args) == 1
     assert any("Assigned to you" in m.subject for m in mail.outbox)
-    assert notification_email(*row.args) == 0  # a second run sends nothing
+    assert f"https://desk.example.test{record.get_absolute_url()}" in mail.outbox[-1].body
+    assert email_send(*row.args) == 0  # a second run sends nothing

@@ -233,3 +233,33 @@ def test_back_dated_records_are_not_news(
             subject="Today",
         )  # fmt: skip
     assert Notification.objects.filter(recipient=colleague, verb="record_new").count() == 1
+
+
+def test_an_agent_cannot_take_a_colleagues_record(agent, customer, category, department):
+    colleague = UserFactory(username="colleague")
+    MembershipFactory(user=colleague, department=department)
+    record = services.record_create(
+        by=colleague, customer_id=customer.pk, stage=category.stage, category_id=category.pk,
+        subject="Mine", assignee_id=colleague.pk,
+    )  # fmt: skip
+    with pytest.raises(DomainError) as exc:
+        services.record_assign(by=agent, record_id=record.pk, assignee_id=agent.pk)
+    assert exc.value.field == "assignee"
+    record.refresh_from_db()
+    assert record.assignee == colleague
+
+
+def test_a_closed_record_takes_no_files(agent, customer, category):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    record = services.record_create(
+        by=agent, customer_id=customer.pk, stage=category.stage, category_id=category.pk,
+        subject="Done",
+    )  # fmt: skip
+    for to in ("open", "resolved", "closed"):
+        services.record_transition(by=agent, record_id=record.pk, to_status=to)
+    upload = SimpleUploadedFile("note.txt", b"hello", content_type="text/plain")
+    with pytest.raises(DomainError) as exc:
+        services.attachment_add(by=agent, record_id=record.pk, upload=upload)
+    assert exc.value.field == "file"
+    assert not record.attachments.exists()
