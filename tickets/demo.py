@@ -7,11 +7,11 @@ same. Records go through the services, so routing, targets and history are real.
 import random
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
+from servicedesk.core.models import DepartmentMembership
 
 from . import services
 from .catalogue import catalogue_seed_defaults
@@ -63,9 +63,11 @@ def seed(stdout=None) -> dict:
 
 
 def _records(rng, categories) -> int:
-    User = get_user_model()
-    users = {u.username: u for u in User.objects.filter(username__in=AGENTS)}
-    staff = list(users.values()) or [None]
+    # Each record is opened and worked by someone of its lead department (the create service
+    # refuses a record its creator could not follow); by the system where nobody is.
+    staff: dict[int, list] = {}
+    for m in DepartmentMembership.objects.filter(user__username__in=AGENTS).select_related("user"):
+        staff.setdefault(m.department_id, []).append(m.user)
     customers = list(Customer.objects.order_by("pk")[:200])
     if not customers:
         customers = [
@@ -94,7 +96,7 @@ def _records(rng, categories) -> int:
         # Running work is recent (some of it breached); finished work spreads over two months.
         hours = rng.randint(1, 24 * 5) if target in ACTIVE_STATUSES else rng.randint(1, 24 * 60)
         created = now - timedelta(hours=hours)
-        user = rng.choice(staff)
+        user = rng.choice(staff.get(category.lead_department_id) or [None])
         record = services.record_create(
             by=user,
             customer_id=rng.choice(customers).pk,
@@ -111,10 +113,15 @@ def _records(rng, categories) -> int:
                 record_id=record.pk,
                 kind=MessageKind.REPLY,
                 body="We have received your request and will contact you shortly.",
+                created_at=created + timedelta(minutes=rng.randint(5, 50)),
             )
         if i % 3 == 0:
             services.message_add(
-                by=user, record_id=record.pk, kind=MessageKind.NOTE, body="Checked stock."
+                by=user,
+                record_id=record.pk,
+                kind=MessageKind.NOTE,
+                body="Checked stock.",
+                created_at=created + timedelta(hours=1),
             )
         for status in PATHS[target][1:]:
             services.record_transition(by=user, record_id=record.pk, to_status=status)

@@ -650,10 +650,13 @@ def _reply_email(record, *, recipient: ReplyRecipient, body: str, by) -> Outboun
 
 
 @transaction.atomic
-def message_add(*, by, record_id: int, kind: str, body: str) -> RecordMessage:
+def message_add(
+    *, by, record_id: int, kind: str, body: str, created_at: datetime | None = None
+) -> RecordMessage:
     """Add a reply or an internal note. A reply is e-mailed to the customer's contact (through
     the e-mail outbox, after commit) when they have an address, else logged only; the message
-    links its OutboundEmail so the page can show whether it went out. Notes are never e-mailed."""
+    links its OutboundEmail so the page can show whether it went out. Notes are never e-mailed,
+    nor are back-dated messages (imports, demo data): they record what was said then."""
     if kind not in MessageKind.values:
         raise DomainError(_("Choose a reply or an internal note."), field="kind")
     if not (body or "").strip():
@@ -662,13 +665,18 @@ def message_add(*, by, record_id: int, kind: str, body: str) -> RecordMessage:
     if record.status == Status.CLOSED:
         raise DomainError(_("The record is closed. Reopen it to add messages."), field="body")
     email = None
-    if kind == MessageKind.REPLY:
+    if kind == MessageKind.REPLY and created_at is None:
         prefetch_related_objects([record], "customer__contacts__points", "lead_department")
         recipient = reply_recipient(record)
         if recipient.address:
             email = _reply_email(record, recipient=recipient, body=body, by=by)
     message = RecordMessage.objects.create(
-        record=record, kind=kind, body=body, author=by, email=email
+        record=record,
+        kind=kind,
+        body=body,
+        author=by,
+        email=email,
+        created_at=created_at or timezone.now(),
     )
     if kind == MessageKind.REPLY and record.status == Status.NEW:
         # The first reply to the customer is the first response: the record is now being worked.

@@ -263,3 +263,21 @@ def test_a_closed_record_takes_no_files(agent, customer, category):
         services.attachment_add(by=agent, record_id=record.pk, upload=upload)
     assert exc.value.field == "file"
     assert not record.attachments.exists()
+
+
+def test_a_back_dated_reply_is_history_not_an_e_mail(agent, category):
+    from tests.factories import ContactFactory, EmailFactory
+
+    contact = ContactFactory()
+    EmailFactory(contact=contact, value="li.wei@example.com")
+    record = services.record_create(
+        by=agent, customer_id=contact.customer_id, stage=category.stage, category_id=category.pk,
+        subject="Imported", created_at=timezone.now() - timedelta(days=2),
+    )  # fmt: skip
+    then = timezone.now() - timedelta(days=2, hours=-1)
+    message = services.message_add(
+        by=agent, record_id=record.pk, kind="reply", body="Done then.", created_at=then
+    )
+    assert message.email is None and message.created_at == then
+    live = services.message_add(by=agent, record_id=record.pk, kind="reply", body="Now.")
+    assert live.email is not None and live.email.to == "li.wei@example.com"
