@@ -1,12 +1,21 @@
 """Explicit input and output shapes; the services do the work and the checks of rules."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from servicedesk.core.api.serializers import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    InputSerializer,
+)
 
 from ..models import (
     CLASSIFICATIONS,
     Contact,
     ContactPoint,
+    ConversionCause,
     Customer,
     CustomerKind,
     Interaction,
@@ -23,9 +32,26 @@ class ContactPointSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """An optional choice stored as "" (blank=True): answered as null, so the value is always one of
+    the enum's or null. A "" would break clients generated from the schema ("'' is not a valid
+    ConversionCauseEnum")."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(choices, read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class CustomerOutputSerializer(serializers.ModelSerializer):
-    organisation_name = serializers.CharField(source="organisation.name", default=None)
-    owner_username = serializers.CharField(source="owner.username", default=None)
+    organisation_name = serializers.CharField(
+        source="organisation.name", default=None, allow_null=True
+    )
+    owner_username = serializers.CharField(source="owner.username", default=None, allow_null=True)
+    conversion_cause = BlankAsNullChoiceField(
+        ConversionCause.choices, help_text=_("Why the customer became actual; null while not.")
+    )
     tags = serializers.SerializerMethodField()
     primary_points = serializers.SerializerMethodField()
 
@@ -59,6 +85,7 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
     def get_tags(self, obj) -> list[str]:
         return [t.name for t in obj.tags.all()]
 
+    @extend_schema_field(ContactPointSerializer(many=True))
     def get_primary_points(self, obj) -> list[dict]:
         """The primary contact's primary phone and e-mail (loaded by the list selector)."""
         points = getattr(obj, "primary_points", None)
@@ -73,7 +100,9 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         return ContactPointSerializer(points, many=True).data
 
 
-class _CustomerFieldsSerializer(serializers.Serializer):
+class _CustomerFieldsSerializer(InputSerializer):
+    output_serializer = CustomerOutputSerializer
+
     kind = serializers.ChoiceField(choices=CustomerKind.choices, required=False)
     name = serializers.CharField(max_length=200)
     organisation = serializers.PrimaryKeyRelatedField(
@@ -109,6 +138,10 @@ class _CustomerFieldsSerializer(serializers.Serializer):
 
 
 class CustomerCreateInputSerializer(_CustomerFieldsSerializer):
+    refused_fields = {
+        "primary_points": _("Read-only: send the phones in `phones` and e-mails in `emails`."),
+    }
+
     contact_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     phones = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, max_length=20
@@ -138,7 +171,8 @@ class ContactOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactInputSerializer(serializers.Serializer):
+class ContactInputSerializer(InputSerializer):
+    output_serializer = ContactOutputSerializer
     customer = serializers.PrimaryKeyRelatedField(
         queryset=Customer.objects.filter(is_archived=False)
     )
@@ -151,7 +185,7 @@ class ContactInputSerializer(serializers.Serializer):
 
 
 class InteractionOutputSerializer(serializers.ModelSerializer):
-    staff_username = serializers.CharField(source="staff.username", default=None)
+    staff_username = serializers.CharField(source="staff.username", default=None, allow_null=True)
 
     class Meta:
         model = Interaction
@@ -170,7 +204,8 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InteractionInputSerializer(serializers.Serializer):
+class InteractionInputSerializer(InputSerializer):
+    output_serializer = InteractionOutputSerializer
     customer = serializers.PrimaryKeyRelatedField(
         queryset=Customer.objects.filter(is_archived=False)
     )
@@ -178,7 +213,7 @@ class InteractionInputSerializer(serializers.Serializer):
         queryset=Contact.objects.all(), required=False, allow_null=True
     )
     kind = serializers.ChoiceField(choices=InteractionKind.choices)
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = BoundedDateTimeField(required=False, allow_null=True)
     summary = serializers.CharField(max_length=200)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -203,12 +238,13 @@ class ProductOwnedOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProductOwnedInputSerializer(serializers.Serializer):
+class ProductOwnedInputSerializer(InputSerializer):
+    output_serializer = ProductOwnedOutputSerializer
     customer = serializers.PrimaryKeyRelatedField(
         queryset=Customer.objects.filter(is_archived=False)
     )
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.filter(is_active=True))
     serial = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
-    purchase_date = serializers.DateField(required=False, allow_null=True)
-    warranty_end = serializers.DateField(required=False, allow_null=True)
+    purchase_date = BoundedDateField(required=False, allow_null=True)
+    warranty_end = BoundedDateField(required=False, allow_null=True)
     notes = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

@@ -3,16 +3,13 @@
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from servicedesk.core.api.schema import error_response
+from servicedesk.core.api.serializers import ID_PATTERN
 from servicedesk.core.roles import is_manager_or_admin
 
 from .. import selectors, services
@@ -37,6 +34,9 @@ ARCHIVED_PARAM = OpenApiParameter(
 )
 
 
+STALE = error_response("Stale version: `changes` says what changed since yours.")
+
+
 def _sees_archived(request) -> bool:
     return is_manager_or_admin(request.user)
 
@@ -51,17 +51,11 @@ def _sees_archived(request) -> bool:
     ),
     update=extend_schema(
         request=CustomerUpdateInputSerializer,
-        responses={
-            200: CustomerOutputSerializer,
-            409: OpenApiResponse(description="Stale version"),
-        },
+        responses={200: CustomerOutputSerializer, 409: STALE},
     ),
     partial_update=extend_schema(
         request=CustomerUpdateInputSerializer,
-        responses={
-            200: CustomerOutputSerializer,
-            409: OpenApiResponse(description="Stale version"),
-        },
+        responses={200: CustomerOutputSerializer, 409: STALE},
     ),
     destroy=extend_schema(
         description="Soft-archive: the customer leaves lists and duplicate checks; history stays.",
@@ -79,6 +73,7 @@ class CustomerViewSet(
     """Customers of the archive. Agents and managers read and write; tokens act with their role."""
 
     serializer_class = CustomerOutputSerializer
+    lookup_value_regex = ID_PATTERN
     filter_backends = [DjangoFilterBackend]
     filterset_class = CustomerFilter
 
@@ -133,6 +128,7 @@ class _CustomerChildViewSet(
 ):
     """Rows belonging to customers, filtered with `?customer=<id>`."""
 
+    lookup_value_regex = ID_PATTERN
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["customer"]
     input_serializer_class = None

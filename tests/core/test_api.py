@@ -139,3 +139,63 @@ def test_department_list_filters_and_searches(agent_api, department):
     assert codes == ["finance"]
     active = agent_api.get("/api/v1/departments/?is_active=false").json()["results"]
     assert [d["code"] for d in active] == ["old"]
+
+
+def _schema_writes(client):
+    schema = client.get("/api/schema/?format=json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                yield method, path, list(operation["requestBody"]["content"])
+
+
+def test_schema_declares_json_bodies_only_except_the_upload(api_client):
+    # Before: every write declared JSON, form and multipart bodies, and the generated client's
+    # write functions did not import.
+    writes = list(_schema_writes(api_client))
+    assert len(writes) >= 12
+    for method, path, media_types in writes:
+        if path.endswith("/attachments/"):
+            assert media_types == ["multipart/form-data"], (method, path)
+        else:
+            assert media_types == ["application/json"], (method, path, media_types)
+
+
+@pytest.mark.parametrize("fmt", ["multipart", "form"])
+def test_form_bodies_are_refused_with_415(agent_api, fmt):
+    if fmt == "multipart":
+        response = agent_api.post("/api/v1/customers/", {"name": "Form"}, format="multipart")
+    else:
+        response = agent_api.post(
+            "/api/v1/customers/", "name=Form", content_type="application/x-www-form-urlencoded"
+        )
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["code"] == "unsupported_media_type" and error["status"] == 415
+
+
+def test_the_upload_reads_multipart_only(agent_api, department):
+    from tests.tickets.factories import CategoryFactory, RecordFactory
+
+    record = RecordFactory(category=CategoryFactory(lead_department=department))
+    response = agent_api.post(
+        f"/api/v1/service-records/{record.pk}/attachments/", {"file": "x"}, format="json"
+    )
+    assert response.status_code == 415
+
+
+def test_every_operation_declares_its_errors_in_the_error_shape(api_client):
+    schema = api_client.get("/api/schema/?format=json").json()
+    error_ref = "#/components/schemas/ApiError"
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"401", "403"} <= set(responses), (method, path)
+            if "{id}" in path:
+                assert "404" in responses, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "415"} <= set(responses), (method, path)
+            for code, response in responses.items():
+                if code >= "400":
+                    content = response["content"]["application/json"]["schema"]
+                    assert content == {"$ref": error_ref}, (method, path, code)

@@ -165,3 +165,36 @@ def test_openapi_schema_is_valid_and_lists_customer_endpoints():
     ):
         assert path in schema["paths"]
     assert "q" in [p["name"] for p in schema["paths"]["/api/v1/customers/"]["get"]["parameters"]]
+
+
+def test_list_answers_null_not_blank_for_an_unset_conversion_cause(agent_api):
+    # Before: "conversion_cause": "" — generated clients failed with
+    # "'' is not a valid ConversionCauseEnum".
+    CustomerFactory(name="Potential")
+    converted = services.customer_create(name="Actual", lifecycle="actual")
+    body = {c["name"]: c for c in agent_api.get(URL).json()["results"]}
+    assert body["Potential"]["conversion_cause"] is None
+    assert (
+        body["Actual"]["conversion_cause"] == Customer.objects.get(pk=converted.pk).conversion_cause
+    )
+    assert body["Potential"]["organisation_name"] is None
+    assert body["Potential"]["owner_username"] is None
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+@pytest.mark.parametrize("bad", ["abc", "1.0", "-3", "12abc"])
+def test_non_numeric_customer_id_is_a_json_404(agent_api, method, bad):
+    response = getattr(agent_api, method)(f"{URL}{bad}/", {"version": 1}, format="json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_unknown_field_on_a_customer_patch_is_refused_and_nothing_saved(agent_api):
+    customer = services.customer_create(name="Old")
+    response = agent_api.patch(
+        f"{URL}{customer.pk}/", {"name": "New", "nickname": "N", "version": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"nickname": ["Unknown field."]}
+    customer.refresh_from_db()
+    assert (customer.name, customer.version) == ("Old", 1)

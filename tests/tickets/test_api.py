@@ -1,7 +1,10 @@
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.validation import validate_schema
 
+from servicedesk.core.users import display_name
 from tests.factories import CustomerFactory, DepartmentFactory
 from tests.tickets.factories import CategoryFactory, RecordFactory
 from tickets.models import ServiceRecord
@@ -140,3 +143,127 @@ def test_openapi_schema_is_valid_and_lists_the_endpoints(agent_api):
         "/api/v1/departments/",
     ):
         assert path in schema["paths"], path
+
+
+def test_patch_with_a_refused_assignee_saves_nothing(agent_api, customer, category):
+    # given a record and a colleague of another department (not assignable to it)
+    from servicedesk.core.roles import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    record = RecordFactory(category=category, customer=customer, subject="Old subject")
+    outsider = UserFactory(username="outsider", role=Role.AGENT)
+    MembershipFactory(user=outsider, department=DepartmentFactory(code="finance"))
+    history_rows = record.history.count()
+
+    # when one PATCH changes the subject and sets that assignee
+    response = agent_api.patch(
+        f"{URL}{record.pk}/",
+        {"subject": "New subject", "assignee": outsider.pk, "version": record.version},
+        format="json",
+    )
+
+    # then the assignee is refused and the subject is not saved either (one transaction)
+    assert response.status_code == 400
+    assert "assignee" in response.json()["error"]["fields"]
+    record.refresh_from_db()
+    assert (record.subject, record.version, record.assignee_id) == ("Old subject", 1, None)
+    assert record.history.count() == history_rows
+
+
+def test_patch_changing_fields_and_assignee_is_one_success(agent, agent_api, customer, category):
+    record = RecordFactory(category=category, customer=customer)
+    response = agent_api.patch(
+        f"{URL}{record.pk}/",
+        {"subject": "Taken", "assignee": agent.pk, "version": 1},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["subject"] == "Taken" and body["assignee"]["id"] == agent.pk
+    assert body["version"] == 3 and response["ETag"] == '"3"'
+
+
+def test_history_lists_changes_newest_first_with_people_and_labels(
+    agent, agent_api, customer, category
+):
+    # given a record created, edited, assigned and opened by the agent
+    from tickets import services
+
+    record = RecordFactory(category=category, customer=customer, subject="Door")
+    services.record_update(
+        by=agent, record_id=record.pk, version=None, changes={"priority": "high"}
+    )
+    services.record_assign(by=agent, record_id=record.pk, assignee_id=agent.pk)
+    services.record_transition(by=agent, record_id=record.pk, to_status="open", reason="called")
+
+    # when the API reads its history
+    response = agent_api.get(f"{URL}{record.pk}/history/")
+
+    # then the entries are newest first, with raw and human values
+    assert response.status_code == 200
+    entries = response.json()
+    assert [e["kind"] for e in entries] == ["changed", "changed", "changed", "created"]
+    opened, assigned, edited, created = entries
+    assert opened["reason"] == "called"
+    assert opened["by"] == {"id": agent.pk, "username": "agent", "name": display_name(agent)}
+    status = next(c for c in opened["changes"] if c["field"] == "status")
+    assert status == {
+        "field": "status",
+        "label": "Status",
+        "old": "new",
+        "new": "open",
+        "old_display": "New",
+        "new_display": "Open",
+    }
+    responded = next(c for c in opened["changes"] if c["field"] == "first_responded_at")
+    assert responded["old"] is None and responded["old_display"] == "—"
+    assert responded["new"].endswith("+00:00")
+    (assignee,) = assigned["changes"]
+    assert (assignee["label"], assignee["old"], assignee["new"]) == ("Assignee", None, agent.pk)
+    assert assignee["new_display"] == display_name(agent)
+    assert [(c["field"], c["new_display"]) for c in edited["changes"]] == [("priority", "High")]
+    assert created["changes"] == [] and created["by"] is None  # written by the factory
+    assert opened["at"] >= created["at"] and opened["at"][-6] in "+-"
+
+
+def test_history_of_an_invisible_record_is_404(agent_api):
+    record = RecordFactory(category=CategoryFactory(lead_department=DepartmentFactory()))
+    assert agent_api.get(f"{URL}{record.pk}/history/").status_code == 404
+
+
+def test_history_query_count_is_fixed(
+    manager, agent_api, customer, category, django_assert_max_num_queries
+):
+    # given 40 changes naming several people, contacts and categories
+    from tests.factories import ContactFactory, MembershipFactory, UserFactory
+    from tickets import services
+
+    record = RecordFactory(category=category, customer=customer)
+    people = [UserFactory(username=f"colleague{i}") for i in range(5)]
+    for person in people:
+        MembershipFactory(user=person, department=category.lead_department)
+    contacts = [ContactFactory(customer=customer, is_primary=False) for _ in range(5)]
+    other = CategoryFactory(code="other", lead_department=category.lead_department)
+    for i in range(20):
+        services.record_assign(by=manager, record_id=record.pk, assignee_id=people[i % 5].pk)
+        services.record_update(
+            by=manager,
+            record_id=record.pk,
+            version=None,
+            changes={
+                "contact_id": contacts[i % 5].pk,
+                "category_id": (other if i % 2 else category).pk,
+                "agreed_date": datetime.date(2030, 1, i + 1),
+            },
+        )
+
+    # when the history is read, then the queries do not grow with its rows
+    with django_assert_max_num_queries(12):
+        entries = agent_api.get(f"{URL}{record.pk}/history/").json()
+    assert len(entries) == 41
+    names = {c["new_display"] for e in entries for c in e["changes"] if c["field"] == "assignee"}
+    assert names == {display_name(p) for p in people}
+    categories = {
+        c["new_display"] for e in entries for c in e["changes"] if c["field"] == "category"
+    }
+    assert categories == {category.name, other.name}

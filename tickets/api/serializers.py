@@ -4,7 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from servicedesk.core.api.serializers import DepartmentRefSerializer
+from servicedesk.core.api.serializers import (
+    BoundedDateField,
+    DepartmentRefSerializer,
+    IdField,
+    InputSerializer,
+    UserRefSerializer,
+)
 
 from ..models import (
     Duration,
@@ -72,12 +78,6 @@ class CategorySerializer(serializers.ModelSerializer):
             "is_active",
         ]
         read_only_fields = fields
-
-
-class UserRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    name = serializers.CharField(source="get_full_name")
 
 
 class CustomerRefSerializer(serializers.Serializer):
@@ -149,11 +149,17 @@ class RecordOutputSerializer(serializers.ModelSerializer):
         return record.due_state in ("breached", "response_late")
 
 
-class RecordCreateInputSerializer(serializers.Serializer):
-    customer = serializers.IntegerField()
-    contact = serializers.IntegerField(required=False, allow_null=True)
+class RecordCreateInputSerializer(InputSerializer):
+    output_serializer = RecordOutputSerializer
+    refused_fields = {
+        "status": _("A new record starts as new; change it later with the transition action."),
+        "lead_department": _("Set by the category: its lead department leads the record."),
+    }
+
+    customer = IdField()
+    contact = IdField(required=False, allow_null=True)
     stage = serializers.ChoiceField(choices=Stage.choices)
-    category = serializers.IntegerField(help_text=_("A category id of the same stage."))
+    category = IdField(help_text=_("A category id of the same stage."))
     subject = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
@@ -165,23 +171,38 @@ class RecordCreateInputSerializer(serializers.Serializer):
     )
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
     duration = serializers.ChoiceField(choices=Duration.choices, required=False)
-    agreed_date = serializers.DateField(required=False, allow_null=True)
+    agreed_date = BoundedDateField(required=False, allow_null=True)
     collaborating_departments = serializers.ListField(
-        child=serializers.IntegerField(), required=False
+        child=IdField(), required=False, max_length=100
     )
-    assignee = serializers.IntegerField(required=False, allow_null=True)
+    assignee = IdField(required=False, allow_null=True)
 
 
-class RecordUpdateInputSerializer(serializers.Serializer):
+TRANSITION_HINT = _(
+    "The status changes only through the transition action: "
+    'POST /api/v1/service-records/{id}/transition/ with {"status": ...}.'
+)
+
+
+class RecordUpdateInputSerializer(InputSerializer):
+    output_serializer = RecordOutputSerializer
+    refused_fields = {
+        "status": TRANSITION_HINT,
+        "resolved_at": TRANSITION_HINT,
+        "closed_at": TRANSITION_HINT,
+        "first_responded_at": TRANSITION_HINT,
+    }
+
     version = serializers.IntegerField(
         required=False,
+        min_value=1,
         help_text=_("The version you last read; or send it as an If-Match header."),
     )
     subject = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    contact = serializers.IntegerField(required=False, allow_null=True)
-    category = serializers.IntegerField(required=False)
+    contact = IdField(required=False, allow_null=True)
+    category = IdField(required=False)
     nature = serializers.ChoiceField(choices=Nature.choices, required=False)
     place = serializers.ChoiceField(choices=Place.choices, required=False)
     fee = serializers.ChoiceField(choices=Fee.choices, required=False)
@@ -190,17 +211,19 @@ class RecordUpdateInputSerializer(serializers.Serializer):
     )
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
     duration = serializers.ChoiceField(choices=Duration.choices, required=False)
-    agreed_date = serializers.DateField(required=False, allow_null=True)
-    assignee = serializers.IntegerField(required=False, allow_null=True)
+    agreed_date = BoundedDateField(required=False, allow_null=True)
+    assignee = IdField(required=False, allow_null=True)
 
 
-class TransitionInputSerializer(serializers.Serializer):
+class TransitionInputSerializer(InputSerializer):
+    output_serializer = RecordOutputSerializer
+
     status = serializers.ChoiceField(choices=Status.choices)
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
-class MessageInputSerializer(serializers.Serializer):
+class MessageInputSerializer(InputSerializer):
     kind = MessageKindField()
     body = serializers.CharField()
 
@@ -215,7 +238,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttachmentInputSerializer(serializers.Serializer):
+class AttachmentInputSerializer(InputSerializer):
     file = serializers.FileField()
 
 

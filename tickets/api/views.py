@@ -2,17 +2,22 @@
 
 import re
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from servicedesk.core.api.schema import error_response
+from servicedesk.core.api.serializers import ID_PATTERN, HistoryEntrySerializer
+
+from .. import attachments as files
 from .. import selectors, services
 from ..filters import RecordFilter
 from ..models import RecordAttachment, RecordMessage, ServiceRecord
@@ -35,7 +40,15 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description='The record version you last read, e.g. "3" (the ETag of GET).',
 )
-CONFLICT = OpenApiResponse(description="The record changed since your version: see `changes`.")
+CONFLICT = error_response("The record changed since your version: see `changes`.")
+
+
+DOWNLOAD_TYPES = (
+    "application/octet-stream",
+    *sorted({t for _magic, t in files.MAGIC} | set(files.OFFICE.values())),
+    "text/plain",
+    "text/csv",
+)
 
 
 def _etag(record) -> str:
@@ -57,6 +70,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """Service categories per stage with their defaults and departments (edit in Admin)."""
 
     serializer_class = CategorySerializer
+    lookup_value_regex = ID_PATTERN
     filterset_fields = ["stage", "is_active", "code"]
     search_fields = ["code", "name_en", "name_zh"]
     ordering_fields = ["stage", "sort_order", "code"]
@@ -72,10 +86,10 @@ class ServiceRecordViewSet(
     administrators). Status changes go through the `transition` action."""
 
     serializer_class = RecordOutputSerializer
+    lookup_value_regex = ID_PATTERN
     filterset_class = RecordFilter
     search_fields = ["subject", "customer__name"]
     ordering_fields = ["created_at", "resolution_due", "priority", "status"]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
         return selectors.record_list(user=self.request.user).prefetch_related(
@@ -141,15 +155,18 @@ class ServiceRecordViewSet(
         has_assignee = "assignee" in v
         assignee_id = v.pop("assignee", None)
         changes = {renames.get(k, k): value for k, value in v.items()}
-        if changes:
-            record = services.record_update(
-                by=request.user, record_id=record.pk, version=version, changes=changes
-            )
-            version = record.version
-        if has_assignee:
-            services.record_assign(
-                by=request.user, record_id=record.pk, assignee_id=assignee_id, version=version
-            )
+        # One PATCH is one write: an assignee the service refuses must leave the other changes
+        # unsaved too. Each service is atomic on its own; this block makes them one transaction.
+        with transaction.atomic():
+            if changes:
+                record = services.record_update(
+                    by=request.user, record_id=record.pk, version=version, changes=changes
+                )
+                version = record.version
+            if has_assignee:
+                services.record_assign(
+                    by=request.user, record_id=record.pk, assignee_id=assignee_id, version=version
+                )
         return self._output(record)
 
     @extend_schema(
@@ -210,7 +227,13 @@ class ServiceRecordViewSet(
         request={"multipart/form-data": AttachmentInputSerializer},
         responses={201: AttachmentOutputSerializer},
     )
-    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=None,
+        filter_backends=[],
+        parser_classes=[MultiPartParser],
+    )
     def attachments(self, request, pk=None):
         """Files on the record. Upload as multipart `file`; PDF, images, text/CSV or Office."""
         record = self._record(pk)
@@ -225,7 +248,9 @@ class ServiceRecordViewSet(
         return Response(AttachmentOutputSerializer(rows, many=True).data)
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # The file comes with the type sniffed at upload; octet-stream first, so that clients
+        # generated from the schema treat every download as bytes.
+        responses={(200, *DOWNLOAD_TYPES): OpenApiTypes.BINARY},
         parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
     )
     @action(
@@ -241,3 +266,12 @@ class ServiceRecordViewSet(
         record = self._record(pk)
         attachment = get_object_or_404(RecordAttachment, pk=attachment_id, record=record)
         return attachment_response(attachment)
+
+    @extend_schema(request=None, responses=HistoryEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Who changed what and when, newest first: raw values and the values as people read
+        them (names, choice labels, dates in the request's language and time zone)."""
+        record = self._record(pk)
+        entries = selectors.record_history(record)
+        return Response(HistoryEntrySerializer(entries, many=True).data)

@@ -10,7 +10,13 @@ from rest_framework.views import APIView
 from .. import selectors, services
 from ..models import ApiToken, WorkerPing
 from ..roles import Role, user_role
-from .serializers import DepartmentSerializer, MeSerializer, WorkerPingSerializer
+from .serializers import (
+    ID_PATTERN,
+    DepartmentSerializer,
+    MeSerializer,
+    WorkerPingInputSerializer,
+    WorkerPingSerializer,
+)
 
 
 class MeView(APIView):
@@ -36,6 +42,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Departments that lead or collaborate on service records."""
 
     serializer_class = DepartmentSerializer
+    lookup_value_regex = ID_PATTERN
     filterset_fields = ["is_active", "code"]
     search_fields = ["code", "name_en", "name_zh"]
     ordering_fields = ["name_en", "code"]
@@ -51,11 +58,13 @@ class WorkerPingViewSet(
 
     required_roles = (Role.ADMINISTRATOR,)
     serializer_class = WorkerPingSerializer
+    lookup_value_regex = ID_PATTERN
     queryset = WorkerPing.objects.all()
     filter_backends = []
 
+    @extend_schema(request=None, responses={201: WorkerPingSerializer})
     def create(self, request, *args, **kwargs):
-        self.get_serializer(data=request.data).is_valid(raise_exception=True)
+        WorkerPingInputSerializer(data=request.data).is_valid(raise_exception=True)
         ping = services.worker_ping_create(user=request.user)
         return Response(WorkerPingSerializer(ping).data, status=status.HTTP_201_CREATED)
 

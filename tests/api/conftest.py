@@ -1,0 +1,133 @@
+"""A small desk with one of everything the API serves, so ids in paths and bodies exist."""
+
+from dataclasses import dataclass, field
+
+import pytest
+import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.wsgi import get_wsgi_application
+
+from customers import services as customer_services
+from servicedesk.core.models import WorkerPing
+from tests.factories import (
+    ContactFactory,
+    CustomerFactory,
+    DepartmentFactory,
+    EmailFactory,
+    InteractionFactory,
+    MembershipFactory,
+    PhoneFactory,
+    ProductFactory,
+    ProductOwnedFactory,
+    UserFactory,
+)
+from tests.tickets.factories import CalendarFactory, CategoryFactory, PolicyFactory
+from tickets import services as record_services
+from tickets.models import Stage
+
+from .schema_checks import in_test_transaction
+
+
+@pytest.fixture
+def api_schema(db):
+    with in_test_transaction():
+        return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+@dataclass
+class Desk:
+    """Ids by API collection (the path segment after /api/v1/), and the objects tests need."""
+
+    ids: dict[str, list[int]] = field(default_factory=dict)
+    attachment_ids: list[int] = field(default_factory=list)
+    users: list[int] = field(default_factory=list)
+    stages: dict[int, str] = field(default_factory=dict)  # category id → its stage
+
+
+@pytest.fixture
+def desk(db, agent, manager, administrator, department):
+    """Customers, contacts, products, interactions and records in the agent's department (in
+    several states, with messages, an attachment and history), plus a record of another
+    department the agent cannot see."""
+    CalendarFactory()
+    PolicyFactory(name="Default")
+    finance = DepartmentFactory(code="finance", name_en="Finance", name_zh="财务部")
+    colleague = UserFactory(username="colleague", first_name="Wei", last_name="Zhang")
+    MembershipFactory(user=colleague, department=department)
+    installation = CategoryFactory(
+        code="installation", stage=Stage.AFTER_SALE, lead_department=department
+    )
+    consulting = CategoryFactory(
+        code="consulting", stage=Stage.PRE_SALE, lead_department=department
+    )
+    billing = CategoryFactory(code="billing", stage=Stage.AFTER_SALE, lead_department=finance)
+
+    organisation = customer_services.customer_create(name="明远家具有限公司", kind="organisation")
+    people = []
+    for i in range(4):
+        contact = ContactFactory(name=f"Customer {i}", customer__name=f"Customer {i}")
+        PhoneFactory(contact=contact)
+        EmailFactory(contact=contact)
+        people.append(contact.customer)
+    converted = CustomerFactory(
+        name="Converted", lifecycle="actual", converted_at="2025-01-01T00:00Z", owner=agent
+    )
+    converted.conversion_cause = "sale"
+    converted.save()
+    product = ProductFactory(warranty_months=12)
+    owned = [ProductOwnedFactory(customer=c, product=product) for c in people[:2]]
+    interactions = [InteractionFactory(customer=c, staff=agent) for c in people[:2]]
+
+    records = []
+    for i, customer in enumerate(people):
+        record = record_services.record_create(
+            by=manager,
+            customer_id=customer.pk,
+            stage=Stage.AFTER_SALE,
+            category_id=installation.pk,
+            subject=f"Wardrobe door {i}",
+            assignee_id=agent.pk if i % 2 else None,
+        )
+        records.append(record)
+    first = records[0]
+    record_services.record_update(
+        by=agent, record_id=first.pk, version=None, changes={"priority": "high", "subject": "Door"}
+    )
+    record_services.record_transition(by=agent, record_id=first.pk, to_status="open")
+    record_services.message_add(by=agent, record_id=first.pk, kind="note", body="Called back")
+    attachment = record_services.attachment_add(
+        by=agent,
+        record_id=first.pk,
+        upload=SimpleUploadedFile("scan.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+    )
+    record_services.record_transition(by=agent, record_id=records[1].pk, to_status="open")
+    record_services.record_transition(by=agent, record_id=records[1].pk, to_status="resolved")
+    hidden = record_services.record_create(
+        by=administrator,
+        customer_id=people[0].pk,
+        stage=Stage.AFTER_SALE,
+        category_id=billing.pk,
+        subject="Invoice",
+    )
+    ping = WorkerPing.objects.create(created_by=administrator)
+
+    contacts = [c.pk for customer in people for c in customer.contacts.all()]
+    return Desk(
+        ids={
+            "customers": [c.pk for c in (*people, organisation, converted)],
+            "contacts": contacts,
+            "interactions": [i.pk for i in interactions],
+            "products-owned": [p.pk for p in owned],
+            "service-records": [r.pk for r in (*records, hidden)],
+            "categories": [installation.pk, consulting.pk, billing.pk],
+            "departments": [department.pk, finance.pk],
+            "system/pings": [ping.pk],
+            # ids named in bodies and query strings
+            "product": [product.pk],
+            "customer": [c.pk for c in people],
+            "organisation": [organisation.pk],
+        },
+        attachment_ids=[attachment.pk],
+        users=[agent.pk, manager.pk, colleague.pk, administrator.pk],
+        stages={installation.pk: Stage.AFTER_SALE, consulting.pk: Stage.PRE_SALE},
+    )
