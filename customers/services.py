@@ -392,6 +392,8 @@ def product_owned_add(
     notes: str = "",
 ) -> ProductOwned:
     """Record a product the customer owns; the warranty ends `warranty_months` after purchase."""
+    if purchase_date is not None and purchase_date > timezone.localdate():
+        raise ValidationError({"purchase_date": [_("The purchase date cannot be in the future.")]})
     if warranty_end is None and purchase_date is not None:
         warranty_end = add_months(purchase_date, product.warranty_months)
     if warranty_end and purchase_date and warranty_end < purchase_date:

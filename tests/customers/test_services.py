@@ -247,6 +247,17 @@ def test_product_owned_add_rejects_duplicate_serial_and_early_warranty_end():
     assert "warranty_end" in exc.value.message_dict
 
 
+def test_product_owned_add_refuses_a_purchase_in_the_future():
+    # Before: 9999-12-01 plus the warranty overflowed the year and answered 500.
+    with pytest.raises(ValidationError) as exc:
+        services.product_owned_add(
+            customer=CustomerFactory(),
+            product=ProductFactory(warranty_months=24),
+            purchase_date=datetime.date(9999, 12, 1),
+        )
+    assert "purchase_date" in exc.value.message_dict
+
+
 def test_customer_merge_moves_everything_and_archives_duplicate(manager):
     # given
     survivor = services.customer_create(name="Survivor", phones=["13800138010"])
