@@ -122,24 +122,22 @@ def email_send(*, email_id: int) -> bool:
 
 def _record_failure(email: OutboundEmail, exc: Exception) -> None:
     """Under the caller's row lock: count the attempt, then retry later or fail for good."""
-    email.attempts += 1
-    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if not _is_transient(exc):
-        email.state = EmailState.FAILED
-        log.error("e-mail %s to %s failed (not retried): %s", email.pk, email.to, email.last_error)
-    elif email.attempts >= MAX_ATTEMPTS:
+    transient = _is_transient(exc)
+    wait = email.note_failure(
+        exc, base_seconds=BACKOFF_BASE_SECONDS, max_attempts=MAX_ATTEMPTS, final=not transient
+    )
+    if wait is None:
         email.state = EmailState.FAILED
         log.error(
-            "e-mail %s to %s failed after %s attempts: %s",
+            "e-mail %s to %s failed after %s attempt(s)%s: %s",
             email.pk,
             email.to,
             email.attempts,
+            "" if transient else " (not retried)",
             email.last_error,
         )
     else:
-        delay = BACKOFF_BASE_SECONDS * 4 ** (email.attempts - 1)
-        email.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        log.warning("e-mail %s to %s failed, retry in %ss: %s", email.pk, email.to, delay, exc)
+        log.warning("e-mail %s to %s failed, retry in %s: %s", email.pk, email.to, wait, exc)
     email.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
 
 

@@ -117,15 +117,14 @@ def _record_failure(delivery_id: int, exc: Exception) -> None:
         delivery = EventDelivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.state != DeliveryState.PENDING:
             return
-        delivery.attempts += 1
-        delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if delivery.attempts >= MAX_ATTEMPTS:
+        wait = delivery.note_failure(
+            exc, base_seconds=BACKOFF_BASE_SECONDS, max_attempts=MAX_ATTEMPTS
+        )
+        if wait is None:
             delivery.state = DeliveryState.FAILED
             log.error("event delivery %s failed for good: %s", delivery, delivery.last_error)
         else:
-            delay = BACKOFF_BASE_SECONDS * 4 ** (delivery.attempts - 1)
-            delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-            log.warning("event delivery %s failed, retry in %ss: %s", delivery, delay, exc)
+            log.warning("event delivery %s failed, retry in %s: %s", delivery, wait, exc)
         delivery.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
 
 

@@ -258,13 +258,36 @@ class DomainEvent(models.Model):
         return f"{self.name} #{self.pk}"
 
 
+class RetriedWork(models.Model):
+    """Work a worker retries with exponential backoff until done or failed for good; the final
+    error stays on the row for an administrator (event deliveries, outbound e-mail)."""
+
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        abstract = True
+
+    def note_failure(self, exc: Exception, *, base_seconds: int, max_attempts: int, final=False):
+        """Count the attempt; return the wait before the next one, or None when this was the
+        last (the caller then marks the row failed). The wait quadruples each time."""
+        self.attempts += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if final or self.attempts >= max_attempts:
+            return None
+        wait = timezone.timedelta(seconds=base_seconds * 4 ** (self.attempts - 1))
+        self.next_attempt_at = timezone.now() + wait
+        return wait
+
+
 class DeliveryState(models.TextChoices):
     PENDING = "pending", _("Pending")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
 
 
-class EventDelivery(models.Model):
+class EventDelivery(RetriedWork):
     """One subscriber's handling of one event: the processed-marker that makes re-delivery harmless.
 
     The unique (event, subscriber) pair is the idempotency key; `state` moves to done in the same
@@ -276,9 +299,6 @@ class EventDelivery(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    last_error = models.TextField(_("last error"), blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
 
     class Meta:
@@ -358,7 +378,7 @@ class EmailState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class OutboundEmail(models.Model):
+class OutboundEmail(RetriedWork):
     """An e-mail recorded with the change that needs it, sent by a worker, retried with backoff.
 
     A final failure stays here with its error, so nothing is lost silently.
@@ -370,9 +390,6 @@ class OutboundEmail(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=EmailState.choices, default=EmailState.QUEUED
     )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 

@@ -6,6 +6,7 @@ import pytest
 import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
+from rest_framework.test import APIClient
 
 from customers import services as customer_services
 from servicedesk.core.models import WorkerPing
@@ -26,6 +27,18 @@ from tickets import services as record_services
 from tickets.models import Stage
 
 from .schema_checks import in_test_transaction
+
+
+@pytest.fixture
+def admin_api(administrator):
+    client = APIClient()
+    client.force_authenticate(administrator)
+    return client
+
+
+@pytest.fixture
+def schema(admin_api):
+    return admin_api.get("/api/schema/?format=json").json()
 
 
 @pytest.fixture

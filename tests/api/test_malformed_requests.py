@@ -5,7 +5,6 @@ Paths, operations and bodies come from the schema, so new endpoints are covered 
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.test import APIClient
 from rest_framework.viewsets import ViewSetMixin
 
 from servicedesk.core.api.serializers import ID_PATTERN
@@ -13,18 +12,6 @@ from servicedesk.core.api.serializers import ID_PATTERN
 pytestmark = pytest.mark.django_db
 
 BAD_IDS = ["abc", "1.5", "-1", "0x1F", "1e3", "٣", "99999999999999999999999999", "%00"]
-
-
-@pytest.fixture
-def admin_api(administrator):
-    client = APIClient()
-    client.force_authenticate(administrator)
-    return client
-
-
-@pytest.fixture
-def schema(admin_api):
-    return admin_api.get("/api/schema/?format=json").json()
 
 
 def _operations(schema):

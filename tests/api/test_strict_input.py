@@ -5,7 +5,6 @@ The operations come from the schema, so a new write operation is covered without
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 from customers.models import ContactPoint, Customer
 from servicedesk.core.api.serializers import InputSerializer, StrictInputMixin
@@ -19,18 +18,6 @@ def _writes(schema):
         for method, operation in operations.items():
             if method in ("post", "put", "patch") and "requestBody" in operation:
                 yield method, path, operation
-
-
-@pytest.fixture
-def admin_api(administrator):
-    client = APIClient()
-    client.force_authenticate(administrator)
-    return client
-
-
-@pytest.fixture
-def schema(admin_api):
-    return admin_api.get("/api/schema/?format=json").json()
 
 
 def _url(path, desk):
