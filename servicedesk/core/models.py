@@ -339,8 +339,8 @@ class StatusChange(models.Model):
     )
     object_id = models.BigIntegerField()
     field = models.CharField(_("field"), max_length=40, default="status")
-    from_state = models.CharField(_("from"), max_length=40, blank=True)
-    to_state = models.CharField(_("to"), max_length=40)
+    from_state = models.CharField(_("from state"), max_length=40, blank=True)
+    to_state = models.CharField(_("to state"), max_length=40)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -384,7 +384,7 @@ class OutboundEmail(RetriedWork):
     A final failure stays here with its error, so nothing is lost silently.
     """
 
-    to = models.EmailField(_("to"))
+    to = models.EmailField(_("recipient"))
     subject = models.CharField(_("subject"), max_length=250)
     body = models.TextField(_("body"))
     state = models.CharField(
