@@ -71,7 +71,8 @@ def _record_assignment(user, record: ServiceRecord) -> dict:
             "assignable": [],
             "can_take": record.assignee_id is None
             and bool(departments & set(user_department_ids(user))),
-            "can_release": record.assignee_id == user.pk,
+            # Finished work keeps the name of who did it.
+            "can_release": record.assignee_id == user.pk and record.is_active,
         }
     return {
         "assignable": selectors.department_assignable_users(departments),
