@@ -18,6 +18,8 @@ Subscribers register from their AppConfig.ready() with `subscribe`.
 
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -44,6 +46,20 @@ class Subscriber:
 
 
 _subscribers: dict[str, Subscriber] = {}
+# Set by `delivering_in_process()`: bulk writers deliver their events themselves after commit.
+_in_process: ContextVar[bool] = ContextVar("desk_events_in_process", default=False)
+
+
+@contextmanager
+def delivering_in_process():
+    """Deliver events emitted inside this block in this process, after their commit, instead of
+    through the broker. For bulk writers (demo data, imports) whose thousands of events would
+    otherwise queue in front of the interactive work; a failure is still retried by beat."""
+    token = _in_process.set(True)
+    try:
+        yield
+    finally:
+        _in_process.reset(token)
 
 
 def subscribe(event: str, name: str, handler: Callable[[DomainEvent], None]) -> None:
@@ -68,7 +84,7 @@ def emit(name: str, *, payload: dict, by=None) -> DomainEvent:
         EventDelivery.objects.bulk_create(
             EventDelivery(event=event, subscriber=s.name) for s in subs
         )
-        if getattr(settings, "DESK_EVENTS_SYNC", False):
+        if getattr(settings, "DESK_EVENTS_SYNC", False) or _in_process.get():
             transaction.on_commit(partial(deliver_event, event.pk))
         else:
             enqueue("core.event_deliver", event.pk)

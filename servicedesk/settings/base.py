@@ -143,6 +143,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         # kombu's default is "control" in the working directory, i.e. a folder in the repository.
         "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
+        # The folder is polled; kombu's 1 s default makes a local worker crawl through a queue.
+        "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}

@@ -238,3 +238,20 @@ def test_event_emitted_while_redis_is_stopped_is_delivered_when_it_is_back(
 
         desk_app.set_current()
         app.close()
+
+
+def test_bulk_writers_deliver_their_events_in_process(
+    settings, agent, category, handled, django_capture_on_commit_callbacks
+):
+    from servicedesk.core.models import TaskOutbox
+
+    settings.DESK_EVENTS_SYNC = False
+    seen, _state = handled
+    with events.delivering_in_process(), django_capture_on_commit_callbacks(execute=True):
+        record = _create(agent, category)
+    assert seen == [record.pk]
+    assert not TaskOutbox.objects.filter(task_name="core.event_deliver").exists()
+    # outside the block, events go through the broker again
+    with django_capture_on_commit_callbacks(execute=False):
+        _create(agent, category)
+    assert TaskOutbox.objects.filter(task_name="core.event_deliver").count() == 1

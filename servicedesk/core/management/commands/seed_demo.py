@@ -3,6 +3,7 @@ import importlib
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
+from servicedesk.core import events
 from servicedesk.core.demo import DEMO_PASSWORD, USERS
 
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
                 if exc.name != f"{config.name}.demo":
                     raise
                 continue
-            module.seed(stdout=self.stdout)
+            with events.delivering_in_process():
+                module.seed(stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):")
         )
