@@ -4,7 +4,7 @@ import re
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -16,6 +16,7 @@ from servicedesk.core.models import Department
 
 from . import selectors
 from .models import Priority, ServiceCategory, ServiceRecord, Stage, Status
+from .visibility import department_key
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -100,9 +101,8 @@ class RecordFilter(django_filters.FilterSet):
         return qs.filter(Q(subject__icontains=value) | Q(customer_id__in=customers.values("pk")))
 
     def filter_department(self, qs, name, value):
-        through = ServiceRecord.collaborating_departments.through
-        collab = Exists(through.objects.filter(servicerecord_id=OuterRef("pk"), department=value))
-        return qs.filter(Q(lead_department=value) | collab)
+        # The audience holds the lead and the collaborating departments (tickets.visibility).
+        return qs.filter(audience__has_key=department_key(value.pk))
 
     def filter_breached(self, qs, name, value):
         return qs.filter(selectors.breached_q()) if value else qs.exclude(selectors.breached_q())

@@ -52,6 +52,7 @@ from .models import (
     Status,
     TargetPolicy,
 )
+from .visibility import record_audience
 
 User = get_user_model()
 
@@ -359,6 +360,11 @@ def record_create(
         agreed_date=agreed_date,
         first_response_due=first_due,
         resolution_due=resolution_due,
+        audience=record_audience(
+            lead_department_id=lead.pk,
+            collaborator_ids=collaborators,
+            assignee_id=assignee.pk if assignee else None,
+        ),
     )
     record._history_user = by
     record._history_date = start
@@ -486,7 +492,12 @@ def record_assign(*, by, record_id: int, assignee_id: int | None, version=None) 
     if version is not None and record.version != version:
         raise ConflictError(current=record.version, changes=changes_since(record, version))
     assignee = _resolve_assignee(assignee_id)
-    _check_assignee(actor=by, assignee=assignee, department_ids=_departments_of(record))
+    collaborator_ids = set(record.collaborating_departments.values_list("pk", flat=True))
+    _check_assignee(
+        actor=by,
+        assignee=assignee,
+        department_ids={record.lead_department_id, *collaborator_ids},
+    )
     # An agent takes free work or gives back their own; moving a colleague's is a manager's call.
     if user_role(by) == Role.AGENT and record.assignee_id not in (None, by.pk):
         raise DomainError(
@@ -499,7 +510,14 @@ def record_assign(*, by, record_id: int, assignee_id: int | None, version=None) 
         ServiceRecord.objects,
         pk=record_id,
         version=None,  # checked above, under the same lock
-        changes={"assignee": assignee},
+        changes={
+            "assignee": assignee,
+            "audience": record_audience(
+                lead_department_id=record.lead_department_id,
+                collaborator_ids=collaborator_ids,
+                assignee_id=assignee.pk if assignee else None,
+            ),
+        },
         validate=_stamp(by),
     )
     events.emit(
@@ -508,13 +526,6 @@ def record_assign(*, by, record_id: int, assignee_id: int | None, version=None) 
         by=by,
     )
     return record
-
-
-def _departments_of(record) -> set[int]:
-    return {
-        record.lead_department_id,
-        *record.collaborating_departments.values_list("pk", flat=True),
-    }
 
 
 def _transition_fields(record, current: str, to: str) -> dict:

@@ -15,11 +15,16 @@ IGNORED = {"id", "version", "created_at", "updated_at"}
 
 def changes_since(obj, version: int) -> dict:
     """Fields someone else changed since `version`, from the history row saved at that version."""
-    fields = [f.attname for f in obj._meta.concrete_fields if f.attname not in IGNORED]
     history = getattr(obj, "history", None)
     then = history.filter(version=version).order_by("-history_date").first() if history else None
     if then is None:
         return {}
+    # Fields the history leaves out (derived ones) cannot be compared, so they are not reported.
+    fields = [
+        f.attname
+        for f in obj._meta.concrete_fields
+        if f.attname not in IGNORED and hasattr(then, f.attname)
+    ]
     return {
         f: {"was": _plain(getattr(then, f, None)), "now": _plain(getattr(obj, f, None))}
         for f in fields

@@ -12,6 +12,7 @@ from tickets.models import (
     Stage,
     TargetPolicy,
 )
+from tickets.visibility import record_audience
 
 
 class CategoryFactory(DjangoModelFactory):
@@ -31,6 +32,7 @@ class RecordFactory(DjangoModelFactory):
 
     class Meta:
         model = ServiceRecord
+        skip_postgeneration_save = True
 
     customer = factory.SubFactory(CustomerFactory)
     category = factory.SubFactory(CategoryFactory)
@@ -41,6 +43,27 @@ class RecordFactory(DjangoModelFactory):
     frequency = factory.LazyAttribute(lambda r: r.category.default_frequency)
     duration = factory.LazyAttribute(lambda r: r.category.default_duration)
     subject = factory.Sequence(lambda n: f"Request {n}")
+    assignee = None
+    # The services keep the audience; a record written directly gets it from the same function.
+    audience = factory.LazyAttribute(
+        lambda r: record_audience(
+            lead_department_id=r.lead_department.pk,
+            assignee_id=r.assignee.pk if r.assignee else None,
+        )
+    )
+
+    @factory.post_generation
+    def collaborators(self, create, departments, **kwargs):
+        """RecordFactory(collaborators=[dept, …]): collaborators, kept in the audience too."""
+        if not departments:
+            return
+        self.collaborating_departments.set(departments)
+        self.audience = record_audience(
+            lead_department_id=self.lead_department_id,
+            collaborator_ids=[d.pk for d in departments],
+            assignee_id=self.assignee_id,
+        )
+        ServiceRecord.objects.filter(pk=self.pk).update(audience=self.audience)
 
 
 class MessageFactory(DjangoModelFactory):

@@ -69,8 +69,7 @@ def test_manager_picks_from_the_records_departments_by_name(client, manager, age
     MembershipFactory(user=packer, department=warehouse)
     gone = UserFactory(username="gone", is_active=False)
     MembershipFactory(user=gone, department=category.lead_department)
-    record = RecordFactory(category=category)
-    record.collaborating_departments.add(finance)
+    record = RecordFactory(category=category, collaborators=[finance])
     client.force_login(manager)
 
     html = client.get(record.get_absolute_url()).content.decode()
