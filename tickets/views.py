@@ -3,7 +3,6 @@
 from functools import partial
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from customers.selectors import customer_base, customer_search
 from servicedesk.core.exceptions import ConflictError, DomainError
 from servicedesk.core.forms import add_service_error
 from servicedesk.core.models import Department
+from servicedesk.core.pagination import window_page
 from servicedesk.core.roles import Role, user_role
 from servicedesk.core.selectors import user_department_ids
 from servicedesk.core.views import DeskView
@@ -95,7 +95,7 @@ class RecordListView(DeskView):
             qs = filterset.queryset.none()
         else:
             qs = filterset.qs if filterset.is_bound else filterset.queryset
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = window_page(qs, request.GET.get("page"), PAGE_SIZE)
         query = request.GET.copy()
         query.pop("page", None)
         return render(

@@ -2,12 +2,12 @@
 
 import csv
 
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicedesk.core.pagination import window_page
 from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.views import DeskView
 
@@ -32,7 +32,7 @@ class CustomerListView(DeskView):
 
     def get(self, request):
         filterset, qs = filtered_customers(request)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = window_page(qs, request.GET.get("page"), PAGE_SIZE)
         params = request.GET.copy()
         params.pop("page", None)
         active_filters = [k for k, v in request.GET.items() if v and k not in ("page", "sort", "q")]

@@ -207,10 +207,10 @@ class NotificationListView(DeskView):
     """The user's notifications, newest first; POST marks one or all as read."""
 
     def get(self, request):
-        from django.core.paginator import Paginator
+        from .pagination import window_page
 
-        page = Paginator(notifications.notification_list(user=request.user), 25).get_page(
-            request.GET.get("page")
+        page = window_page(
+            notifications.notification_list(user=request.user), request.GET.get("page"), 25
         )
         return render(request, "core/notifications.html", {"page": page})
 

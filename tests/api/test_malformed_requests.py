@@ -118,8 +118,8 @@ def test_malformed_list_filters_are_4xx(admin_api, desk, path, query):
         _error(response, 400)
 
 
-@pytest.mark.parametrize("query", ["page=abc", "page=0", "page=99999", "page=-1"])
-def test_a_page_that_does_not_exist_is_a_json_404(admin_api, desk, query):
+@pytest.mark.parametrize("query", ["cursor=abc", "cursor=bz0tMQ=="])
+def test_a_cursor_that_does_not_exist_is_a_json_404(admin_api, desk, query):
     _error(admin_api.get(f"/api/v1/service-records/?{query}"), 404)
 
 

@@ -125,7 +125,6 @@ def test_department_list_paginates_with_a_maximum_page_size(
     DepartmentFactory.create_batch(130)
     with django_assert_max_num_queries(6):
         body = agent_api.get("/api/v1/departments/?page_size=500").json()
-    assert body["count"] == 131
     assert len(body["results"]) == 100
     assert body["next"]
 

@@ -38,7 +38,10 @@ def test_list_search_by_last_digits_and_paginates(client_agent):
     html = client_agent.get(reverse("customers:index"), {"q": "8000"}).content.decode()
     assert "Zhang Wei" in html and "138 0013 8000" in html
     page2 = client_agent.get(reverse("customers:index"), {"page": 2}).content.decode()
-    assert "Page 2 of 2" in page2
+    # No count of the list: the last page knows its total, the first only that more follow.
+    assert "26–31 of 31" in page2
+    page1 = client_agent.get(reverse("customers:index")).content.decode()
+    assert "1–25 of many" in page1
 
 
 def test_list_unknown_filter_value_shows_error_not_500(client_agent):
@@ -182,7 +185,8 @@ def test_list_page_query_count_is_fixed(client_agent, big_archive, django_assert
 def test_search_page_query_count_is_fixed(client_agent, big_archive, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         response = client_agent.get(reverse("customers:index"), {"q": "000", "sort": "-name"})
-    assert "55 customers" in response.content.decode()
+    # 55 match; the page says so without counting them
+    assert "1–25 of many" in response.content.decode()
 
 
 def test_360_page_query_count_is_fixed(client_agent, big_archive, django_assert_max_num_queries):

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -88,8 +89,9 @@ class ServiceRecordViewSet(
     serializer_class = RecordOutputSerializer
     lookup_value_regex = ID_PATTERN
     filterset_class = RecordFilter
-    search_fields = ["subject", "customer__name"]
-    ordering_fields = ["created_at", "resolution_due", "priority", "status"]
+    # `q` (RecordFilter) is the search; the newest-first order is the one an index walks, and the
+    # cursor pages along it (servicedesk.core.api.pagination).
+    filter_backends = [DjangoFilterBackend]
 
     def get_queryset(self):
         return selectors.record_list(user=self.request.user).prefetch_related(
