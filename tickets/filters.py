@@ -44,7 +44,11 @@ class RecordFilter(django_filters.FilterSet):
     category = django_filters.ModelChoiceFilter(
         label=_("Category"), queryset=ServiceCategory.objects.order_by("stage", "sort_order")
     )
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices)
+    # distinct=False: no join can repeat a record here, and a DISTINCT over every column would
+    # sort the whole filtered set instead of walking the list's index.
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=Status.choices, distinct=False
+    )
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
     department = DepartmentIdFilter(
         label=_("Department (lead or collaborating)"),

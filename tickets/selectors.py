@@ -168,13 +168,10 @@ def next_due():
     )
 
 
-def my_work(user, *, limit: int = 10) -> dict:
-    """The My work panel: five bounded lists, one query each (plus one for the user's departments).
-
-    Each panel's query is the shape of one partial index on ServiceRecord (see its Meta.indexes),
-    so its cost follows the panel's ten rows, not the table; tests/tickets/test_plans.py pins it.
-    """
-    now = timezone.now()
+def my_work_panels(user, *, now, limit: int = 10) -> dict[str, QuerySet]:
+    """My work's five panels as querysets, each the shape of one partial index on ServiceRecord
+    (its Meta.indexes), so its cost follows the panel's rows, not the table.
+    tests/tickets/test_plans.py pins each plan on PostgreSQL."""
     depts = user_department_ids(user)
     base = with_due_state(ServiceRecord.objects.select_related(*LIST_RELATED), now)
     running = _running()
@@ -184,26 +181,26 @@ def my_work(user, *, limit: int = 10) -> dict:
     urgent = base.annotate(next_due=next_due()).order_by("next_due", "pk")
     return {
         # record_assignee_due_idx
-        "assigned": list(
-            base.filter(running, assignee=user).order_by("resolution_due", "pk")[:limit]
-        ),
+        "assigned": base.filter(running, assignee=user).order_by("resolution_due", "pk")[:limit],
         # record_unassigned_idx
-        "unassigned": list(
-            base.filter(running, lead_department_id__in=depts, assignee__isnull=True).order_by(
-                "created_at", "pk"
-            )[:limit]
-        ),
+        "unassigned": base.filter(
+            running, lead_department_id__in=depts, assignee__isnull=True
+        ).order_by("created_at", "pk")[:limit],
         # record_running_idx
-        "department": list(
-            base.filter(running, lead_department_id__in=depts).order_by("-created_at", "-pk")[
-                :limit
-            ]
-        ),
+        "department": base.filter(running, lead_department_id__in=depts).order_by(
+            "-created_at", "-pk"
+        )[:limit],
         # record_resolution_due_idx + record_first_response_due_idx
-        "due_soon": list(urgent.filter(mine & due_soon_q(now))[:limit]),
-        "breached": list(urgent.filter(mine & breached_q(now))[:limit]),
-        "now": now,
+        "due_soon": urgent.filter(mine & due_soon_q(now))[:limit],
+        "breached": urgent.filter(mine & breached_q(now))[:limit],
     }
+
+
+def my_work(user, *, limit: int = 10) -> dict:
+    """My work: five bounded lists, one query each (plus one for the user's departments)."""
+    now = timezone.now()
+    panels = {name: list(qs) for name, qs in my_work_panels(user, now=now, limit=limit).items()}
+    return {**panels, "now": now}
 
 
 def category_list(*, stage: str | None = None, active_only: bool = True):
