@@ -19,7 +19,9 @@ def enqueue(task_name: str, *args) -> TaskOutbox:
     Arguments must be JSON values (ids, not objects): a task reloads what it needs.
     """
     row = TaskOutbox.objects.create(task_name=task_name, args=list(args))
-    transaction.on_commit(partial(publish, row.pk))
+    # The hook carries the row itself: right after its commit nobody else can have sent it (the
+    # sweep waits 30 s), so the request does not read it back before publishing.
+    transaction.on_commit(partial(_send, row))
     return row
 
 
@@ -28,6 +30,10 @@ def publish(outbox_id: int) -> bool:
     row = TaskOutbox.objects.filter(pk=outbox_id, sent_at__isnull=True).first()
     if row is None:
         return True
+    return _send(row)
+
+
+def _send(row: TaskOutbox) -> bool:
     try:
         current_app.send_task(row.task_name, args=row.args)
     except Exception as exc:  # noqa: BLE001 - any broker failure must not break the page
