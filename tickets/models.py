@@ -165,6 +165,7 @@ class ServiceRecord(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="service_records",
         verbose_name=_("customer"),
+        db_index=False,  # record_customer_idx leads with it
     )
     contact = models.ForeignKey(
         "customers.Contact",
@@ -214,6 +215,7 @@ class ServiceRecord(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="assigned_records",
         verbose_name=_("assignee"),
+        db_index=False,  # record_assignee_idx leads with it
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
