@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run test test-fast lint format messages bench check-deploy clean
+.PHONY: install run test test-fast lint format messages bench bench-compare check-deploy clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,16 @@ check-deploy: install
 	DJANGO_SETTINGS_MODULE=servicedesk.settings.production SECRET_KEY=$$($(BIN)/python -c 'import secrets;print(secrets.token_urlsafe(64))') \
 	  ALLOWED_HOSTS=desk.example.com SITE_URL=https://desk.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# Load benchmark (needs wrk and PostgreSQL on 127.0.0.1:5432; see bench/README.md). BENCH_ARGS
+# passes options, e.g. make bench BENCH_ARGS="--scales 100000 --duration 3 --runs 1 --reuse".
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Side by side with django-helpdesk 2.6.1 (../shared/peer-bench) at 100k, alternating runs, both
+# databases in the peer's private PostgreSQL cluster on 127.0.0.1:55432. Needs root (initdb as
+# the postgres user); the cluster keeps running: `.venv/bin/python bench/peer.py stop`.
+bench-compare: install
+	$(BIN)/python bench/compare.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var $(VENV)

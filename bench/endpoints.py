@@ -1,40 +1,165 @@
-"""The endpoints the benchmark loads, with ids picked from the generated data."""
+"""The endpoints the benchmark loads, with ids and search terms picked from the loaded data.
 
+Imported by bench/session.py and bench/count_queries.py (and generate.py for the Django set-up);
+it sets Django up with servicedesk.settings.bench unless DJANGO_SETTINGS_MODULE says otherwise.
+"""
+
+import math
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings.bench")
 
 import django  # noqa: E402
 
 django.setup()
 
+from urllib.parse import quote  # noqa: E402
+
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
 
 BENCH_USER = "chen"  # a manager: sees the department queues, the widest staff view
+WRITE_PREFIX = "BENCH-WRITE"  # subject of records made by the API create benchmark
+TOKEN_NAME = "bench-load"  # noqa: S105 - API tokens made for the API create benchmark
+DEEP_PAGE = 200  # or the last page, when the bench user sees fewer records
+
+# name -> what the table calls it
+LABELS = {
+    "floor": "floor: one indexed query `/bench/floor/<id>/`",
+    "my_work": "My work `/`",
+    "record_list": "record list, first page `/records/`",
+    "record_list_deep": "record list, deep page `/records/?page=N`",
+    "record_list_filtered": "record list, open + high `/records/?status=open&priority=high`",
+    "record_detail": "record page `/records/<id>/`",
+    "customer_list": "customer list `/customers/`",
+    "customer_search_phone": "customer search, last 4 phone digits `/customers/?q=`",
+    "customer_search_name": "customer search, surname `/customers/?q=`",
+    "customer_360": "customer 360° `/customers/<id>/`",
+    "api_customers": "API customers `GET /api/v1/customers/`",
+    "api_records": "API records `GET /api/v1/service-records/`",
+    "api_record_create": "API create `POST /api/v1/service-records/`",
+}
+
+FACTS: dict = {}  # what endpoints() found in the data, for the results
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗"
 
 
 def bench_user():
     return get_user_model().objects.get(username=BENCH_USER)
 
 
-def endpoints() -> list[dict]:
+def _common_surname(table: str) -> str:
+    """The most frequent first character among customer names that start with a CJK one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT left(name, 1) AS c, count(*) FROM {table} "  # noqa: S608 - model table
+            "WHERE name ~ '^[\u4e00-\u9fff]' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else SURNAMES[0]
+
+
+def api_token() -> str:
+    """A fresh API token of the bench user (the key is only known at creation)."""
+    from servicedesk.core.services import api_token_create
+
+    _token, key = api_token_create(user=bench_user(), name=TOKEN_NAME)
+    return key
+
+
+def endpoints(token: str = "") -> list[dict]:
     from customers.models import Customer
+    from servicedesk.core.models import Department
+    from tickets.models import ServiceCategory
     from tickets.selectors import record_visible
 
-    customer = Customer.objects.filter(is_archived=False).order_by("-pk").first()
-    # A record the bench user may open; others would measure the 404 page.
-    record = record_visible(bench_user()).order_by("-pk").first()
-    digits = customer.contact_points.filter(kind="phone").values_list("value", flat=True).first()
-    return [
+    user = bench_user()
+    visible = record_visible(user)
+    # A record the bench user may open (others would measure the 404 page), in the middle of
+    # the table rather than the newest one, which would sit in every cache.
+    first, last = visible.order_by("pk").first(), visible.order_by("-pk").first()
+    record = visible.filter(pk__gte=(first.pk + last.pk) // 2).order_by("pk").first()
+    customer = Customer.objects.get(pk=record.customer_id)
+    phone = (
+        customer.contact_points.filter(kind="phone").values_list("value", flat=True).first()
+        or Customer.objects.filter(contact_points__kind="phone")
+        .values_list("contact_points__value", flat=True)
+        .first()
+        or "0000"
+    )
+    digits = "".join(c for c in phone if c.isdigit())[-4:]
+    # page 200 of the list, or its last page if the bench user sees fewer records than that
+    from tickets import views as record_views
+
+    per_page = getattr(record_views, "PAGE_SIZE", 25)
+    FACTS["records_visible_to_bench_user"] = visible.count()
+    deep = min(DEEP_PAGE, max(1, math.ceil(FACTS["records_visible_to_bench_user"] / per_page)))
+    FACTS["deep_page"] = deep
+    surname = FACTS["surname"] = _common_surname(Customer._meta.db_table)
+    FACTS["phone_digits"] = digits
+    department = Department.objects.order_by("pk").first()
+    category = (
+        ServiceCategory.objects.filter(is_active=True, lead_department__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    create_customer = Customer.objects.filter(is_archived=False).order_by("pk").first()
+    auth = {"Authorization": f"Token {token}"} if token else {}
+    rows = [
+        {"name": "floor", "path": f"/bench/floor/{department.pk}/"},
         {"name": "my_work", "path": "/"},
-        {"name": "customer_list", "path": "/customers/"},
-        {"name": "customer_search_phone", "path": f"/customers/?q={(digits or '0000')[-4:]}"},
-        {"name": "customer_360", "path": f"/customers/{customer.pk}/"},
         {"name": "record_list", "path": "/records/"},
+        {"name": "record_list_deep", "path": f"/records/?page={deep}"},
+        {"name": "record_list_filtered", "path": "/records/?status=open&priority=high"},
         {"name": "record_detail", "path": f"/records/{record.pk}/"},
+        {"name": "customer_list", "path": "/customers/"},
+        {"name": "customer_search_phone", "path": f"/customers/?q={digits}"},
+        {"name": "customer_search_name", "path": f"/customers/?q={quote(surname)}"},
+        {"name": "customer_360", "path": f"/customers/{customer.pk}/"},
         {"name": "api_customers", "path": "/api/v1/customers/"},
         {"name": "api_records", "path": "/api/v1/service-records/"},
+        {
+            "name": "api_record_create",
+            "method": "POST",
+            "path": "/api/v1/service-records/",
+            "headers": auth,
+            "body": {
+                "customer": create_customer.pk,
+                "stage": category.stage,
+                "category": category.pk,
+                "subject": f"{WRITE_PREFIX} load record",
+                "description": "Created by the write benchmark (bench/run.py).",
+                "priority": "normal",
+            },
+        },
     ]
+    for row in rows:
+        row["label"] = LABELS[row["name"]]
+    return rows
+
+
+def cleanup(tokens: bool = True) -> dict:
+    """Delete what the write benchmark made: its records (with their history) and, unless told
+    otherwise, the bench user's benchmark tokens."""
+    from servicedesk.core.models import ApiToken
+    from tickets.models import ServiceRecord
+
+    records = ServiceRecord.objects.filter(subject__startswith=WRITE_PREFIX)
+    ids = list(records.values_list("pk", flat=True))
+    history = getattr(ServiceRecord, "history", None)
+    deleted_history = history.filter(id__in=ids).delete()[0] if history is not None and ids else 0
+    deleted = records.delete()[0] if ids else 0
+    removed = 0
+    if tokens:
+        removed = ApiToken.objects.filter(name=TOKEN_NAME, user__username=BENCH_USER).delete()[0]
+    return {"records": len(ids), "deleted_rows": deleted + deleted_history, "tokens": removed}
+
+
+def drop_token(key: str) -> None:
+    from servicedesk.core.models import ApiToken, hash_token
+
+    ApiToken.objects.filter(key_hash=hash_token(key)).delete()

@@ -1,187 +1,192 @@
 """Load benchmark of the desk: gunicorn (2 sync workers) on loopback, wrk per endpoint, medians.
 
-    make bench                      # 10k service records, 20 s per endpoint
-    .venv/bin/python bench/run.py --records 100000 --duration 20 --runs 2
+    make bench                                   # 100k and 1M records, 3 runs x 20 s each
+    .venv/bin/python bench/run.py --scales 100000 --duration 3 --runs 1 --reuse
+    .venv/bin/python bench/run.py --scales 100000 --only floor,record_list --reuse
 
-It builds a PostgreSQL database `desk_bench` on 127.0.0.1:5432 (dropped and recreated unless
---reuse), loads demo data plus generated volume (bench/generate.py), counts SQL queries per
-endpoint in-process, then loads each endpoint with wrk (-t2 -c8) and reports req/s, p50 and p95.
-Same shape as ../shared/peer-bench so the two can be compared side by side on one machine.
+Per scale N it builds the PostgreSQL database `desk_bench_<N/1000>k` (migrate, seed_demo,
+bench/generate.py --records N, VACUUM ANALYZE; with --reuse an existing finished load is kept),
+counts SQL queries per endpoint in-process (bench/count_queries.py), then starts gunicorn with
+servicedesk.settings.bench and measures each endpoint (bench/harness.py: drain, warm-up, runs,
+drain; peak worker RSS per endpoint from /proc). Raw JSON goes to bench/results/scale_<N>.json;
+bench/RESULTS.md is rewritten from the results present (bench/results_md.py).
 """
 
 import argparse
 import json
 import os
 import shutil
-import signal
-import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-PY = str(ROOT / ".venv" / "bin" / "python")
+import harness
+import results_md
+from harness import PY, ROOT, label, psql, sh
 
-
-def sh(cmd, env, timeout=3600, capture=False):
-    result = subprocess.run(
-        cmd, cwd=ROOT, env=env, timeout=timeout, text=True, capture_output=capture, check=False
-    )
-    if result.returncode:
-        sys.exit(f"failed: {' '.join(cmd)}\n{(result.stderr or '')[-3000:]}")
-    return result.stdout
+TABLES = (
+    "customers_customer",
+    "customers_contactpoint",
+    "tickets_servicerecord",
+    "tickets_recordmessage",
+)
 
 
-def last_json(text):
-    return json.loads(text.strip().splitlines()[-1])
-
-
-def wait_http(url, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - loopback only
-            return
-        except OSError:
-            time.sleep(0.3)
-    sys.exit(f"server did not answer at {url}")
-
-
-def wrk(url, seconds, conns, session, endpoint):
-    env = dict(
+def desk_env(db: str, port: int) -> dict:
+    return dict(
         os.environ,
-        BENCH_METHOD=endpoint.get("method", "GET"),
-        BENCH_BODY=json.dumps(endpoint["body"]) if endpoint.get("body") else "",
-        BENCH_COOKIE=session["cookie"],
-        BENCH_HEADERS="|".join(f"{k}: {v}" for k, v in session["headers"].items()),
-    )
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{conns}",
-            f"-d{seconds}s",
-            "--timeout",
-            "30s",
-            "-s",
-            str(BENCH / "report.lua"),
-            url,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-    ).stdout
-    line = next((x for x in out.splitlines() if x.startswith("WRKJSON ")), None)
-    return json.loads(line[8:]) if line else {"error": out[-500:]}
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--records", type=int, default=10_000)
-    ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--conns", type=int, default=8)
-    ap.add_argument("--runs", type=int, default=1)
-    ap.add_argument("--port", type=int, default=8812)
-    ap.add_argument("--reuse", action="store_true", help="keep an existing desk_bench database")
-    ap.add_argument("--only", default="")
-    args = ap.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is missing: apt-get install -y wrk")
-
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="servicedesk.settings.local",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/desk_bench",
+        DJANGO_SETTINGS_MODULE="servicedesk.settings.bench",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{port}/{db}",
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         CONN_MAX_AGE="60",
         LOG_LEVEL="ERROR",
+        PYTHONWARNINGS="ignore",
     )
-    if not args.reuse:
-        psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"]
-        sh([*psql, "DROP DATABASE IF EXISTS desk_bench"], env)
-        sh([*psql, "CREATE DATABASE desk_bench"], env)
-        sh([PY, "manage.py", "migrate", "-v0"], env)
-        sh([PY, "manage.py", "seed_demo"], env, capture=True)
-        started = time.monotonic()
-        print(sh([PY, "bench/generate.py", "--records", str(args.records)], env, capture=True))
-        print(f"load_s={time.monotonic() - started:.1f}")
 
-    session = last_json(sh([PY, "bench/session.py"], env, capture=True))
-    endpoints = session["endpoints"]
+
+def build(records: int, port: int, reuse: bool) -> dict:
+    """The database for `records` records; kept when --reuse and a finished load is there.
+    The load's facts live in the database's comment, so a reused database keeps its load time."""
+    db = f"desk_bench_{label(records)}"
+    env = desk_env(db, port)
+    if reuse and harness.db_exists(db, port):
+        info = harness.db_comment(db, port)
+        if info and info.get("records") == records:
+            print(f"{db}: reusing (loaded {info.get('loaded_at')})", flush=True)
+            return {"db": db, **info}
+        print(f"{db}: exists but no finished load of {records} records: rebuilding", flush=True)
+    print(f"{db}: building on port {port}...", flush=True)
+    psql(f"DROP DATABASE IF EXISTS {db}", port=port)
+    psql(f"CREATE DATABASE {db}", port=port)
+    sh([PY, "manage.py", "migrate", "-v0"], env)
+    sh([PY, "manage.py", "seed_demo"], env)
+    started = time.monotonic()
+    out = sh([PY, "bench/generate.py", "--records", str(records)], env, timeout=4 * 3600)
+    load_s = time.monotonic() - started
+    print(out.strip().splitlines()[-1] if out.strip() else "", flush=True)
+    started = time.monotonic()
+    psql("VACUUM ANALYZE", port=port, db=db)
+    info = {
+        "records": records,
+        "load_s": round(load_s, 1),
+        "vacuum_analyze_s": round(time.monotonic() - started, 1),
+        "loaded_at": time.strftime("%Y-%m-%d %H:%M"),
+        "generator_tail": out.strip().splitlines()[-1][:200] if out.strip() else "",
+    }
+    comment = json.dumps(info).replace("'", "''")
+    psql(f"COMMENT ON DATABASE {db} IS '{comment}'", port=port)
+    print(f"{db}: loaded in {info['load_s']} s", flush=True)
+    return {"db": db, **info}
+
+
+def volume(db: str, port: int) -> dict:
+    rows = {t: int(psql(f"SELECT count(*) FROM {t}", port=port, db=db)) for t in TABLES}  # noqa: S608 - our own names, via psql
+    size = psql(f"SELECT pg_size_pretty(pg_database_size('{db}'))", port=port, db=db)
+    return {"rows": rows, "db_size": size}
+
+
+def prepare_desk(records: int, args) -> dict:
+    """Build (or reuse) the scale's database, log in, count queries: what a run needs."""
+    built = build(records, args.db_port, args.reuse)
+    env = desk_env(built["db"], args.db_port)
+    session = harness.last_json(sh([PY, "bench/session.py"], env))
+    eps = session["endpoints"]
     if args.only:
-        endpoints = [e for e in endpoints if e["name"] in args.only.split(",")]
-    queries = last_json(sh([PY, "bench/count_queries.py"], env, capture=True))
+        eps = [e for e in eps if e["name"] in args.only.split(",")]
+    print("counting queries in-process...", flush=True)
+    only = ",".join(e["name"] for e in eps)
+    queries = harness.last_json(sh([PY, "bench/count_queries.py", f"--only={only}"], env))
+    return {"built": built, "env": env, "session": session, "endpoints": eps, "queries": queries}
 
-    gunicorn = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "servicedesk.wsgi:application",
-            "-w",
-            "2",
-            "-k",
-            "sync",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
+
+def desk_server(env, args) -> harness.Server:
+    return harness.Server(
+        "desk",
+        python=PY,
+        app="servicedesk.wsgi:application",
         cwd=ROOT,
         env=env,
-        start_new_session=True,
+        port=args.port,
+        workers=args.workers,
+        probe="/bench/floor/",
     )
+
+
+def with_queries(row: dict, queries: dict) -> dict:
+    q = queries.get(row["name"], {})
+    return {
+        **row,
+        "queries": q.get("queries"),
+        "status": q.get("status"),
+        "inproc_ms": q.get("inproc_ms"),
+        "bytes": q.get("bytes"),
+    }
+
+
+def print_row(row: dict) -> None:
+    keep = ("name", "rps", "p50_ms", "p95_ms", "queries", "status", "non2xx", "peak_rss_mb")
+    print(json.dumps({k: row.get(k) for k in keep} | {"mode": row.get("mode")}), flush=True)
+
+
+def run_scale(records: int, args) -> dict:
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    prep = prepare_desk(records, args)
+    db = prep["built"]["db"]
+    server = desk_server(prep["env"], args).start()
     rows = []
     try:
-        base = f"http://127.0.0.1:{args.port}"
-        wait_http(base + "/healthz")
-        for endpoint in endpoints:
-            runs = [
-                wrk(base + endpoint["path"], args.duration, args.conns, session, endpoint)
-                for _ in range(args.runs)
-            ]
-            ok = [r for r in runs if "rps" in r]
-            row = {
-                "name": endpoint["name"],
-                "path": endpoint["path"],
-                "queries": queries.get(endpoint["name"], {}).get("queries"),
-                "status": queries.get(endpoint["name"], {}).get("status"),
-                "runs": runs,
-            }
-            if ok:
-                row.update(
-                    rps=statistics.median(r["rps"] for r in ok),
-                    p50_ms=statistics.median(r["p50_ms"] for r in ok),
-                    p95_ms=statistics.median(r["p95_ms"] for r in ok),
-                    non2xx=sum(r["non2xx"] for r in ok),
-                )
+        for endpoint in prep["endpoints"]:
+            row = harness.measure(server, endpoint, prep["session"], args)
+            row = with_queries(row, prep["queries"])
             rows.append(row)
-            print(json.dumps({k: v for k, v in row.items() if k != "runs"}), flush=True)
+            print_row(row)
+        final_memory = server.memory()
     finally:
-        os.killpg(gunicorn.pid, signal.SIGTERM)
-        gunicorn.wait(timeout=30)
+        server.stop()
+    cleaned = harness.last_json(sh([PY, "bench/session.py", "--cleanup"], prep["env"]))
+    result = {
+        "kind": "scale",
+        "label": label(records),
+        "records": records,
+        "started": started,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": " ".join(sys.argv),
+        "options": vars(args),
+        "machine": harness.machine(),
+        "postgres": harness.postgres(args.db_port),
+        "load": prep["built"],
+        "volume": volume(db, args.db_port),
+        "facts": prep["session"].get("facts", {}),
+        "workers_after_run": final_memory,
+        "server_restarts": server.restarts,
+        "write_cleanup": cleaned,
+        "endpoints": rows,
+    }
+    path = harness.save(f"scale_{label(records)}.json", result)
+    print(f"results: {path.relative_to(ROOT)}", flush=True)
+    return result
 
-    label = f"{args.records // 1000}k"
-    out = BENCH / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"results_{label}.json").write_text(json.dumps(rows, indent=2))
-    print(f"\n| {label} | endpoint | req/s | p50 ms | p95 ms | queries/req | non-2xx |")
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {label} | {r['name']} `{r['path']}` | {r.get('rps', 0):.1f} | "
-            f"{r.get('p50_ms', 0):.0f} | {r.get('p95_ms', 0):.0f} | {r['queries']} | "
-            f"{r.get('non2xx', '?')} |"
-        )
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--scales", default="100000,1000000", help="comma-separated record counts (one DB each)"
+    )
+    ap.add_argument("--records", type=int, help="one scale (same as --scales N)")
+    ap.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    ap.add_argument("--port", type=int, default=8812, help="gunicorn port on 127.0.0.1")
+    ap.add_argument("--db-port", type=int, default=5432, help="PostgreSQL on 127.0.0.1")
+    harness.add_measure_options(ap)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install -y wrk")
+    scales = [args.records] if args.records else [int(s) for s in args.scales.split(",")]
+    results = [run_scale(n, args) for n in scales]
+    for result in results:
+        print()
+        print(results_md.scale_table([result]))
+    print(f"\nwrote {results_md.write().relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
