@@ -29,7 +29,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import DeliveryState, DomainEvent, EventDelivery
-from .outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +86,40 @@ def emit(name: str, *, payload: dict, by=None) -> DomainEvent:
         if getattr(settings, "DESK_EVENTS_SYNC", False) or _in_process.get():
             transaction.on_commit(partial(deliver_event, event.pk))
         else:
-            enqueue("core.event_deliver", event.pk)
+            _publish_after_commit(event.pk)
     return event
+
+
+class _EventPublisher:
+    """One broker message for all the events of one transaction, sent once it commits.
+
+    The pending EventDelivery rows are the outbox: if this send fails (Redis down), nothing is
+    lost, and the beat sweep (retry_due) delivers them once they are 30 s old. So the request
+    writes no task-outbox row per event and publishes once, not once per event.
+    """
+
+    def __init__(self, event_id: int):
+        self.event_ids = [event_id]
+
+    def __call__(self) -> None:
+        from celery import current_app
+
+        try:
+            current_app.send_task("core.event_deliver", args=self.event_ids)
+        except Exception as exc:  # noqa: BLE001 - any broker failure must not break the page
+            log.warning("broker unavailable; events %s wait for the sweep: %s", self.event_ids, exc)
+
+
+def _publish_after_commit(event_id: int) -> None:
+    # Join this transaction's publisher if it has one. Django keeps the commit hooks of the
+    # open transaction in `run_on_commit` as (savepoint ids, callable, robust); a hook registered
+    # in a savepoint that rolls back is dropped with it, and then a new publisher is made. An id
+    # whose event rolled back is harmless: deliver_event finds nothing pending for it.
+    for _savepoints, hook, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(hook, _EventPublisher):
+            hook.event_ids.append(event_id)
+            return
+    transaction.on_commit(_EventPublisher(event_id))
 
 
 def deliver_event(event_id: int) -> int:
@@ -144,15 +175,16 @@ def _record_failure(delivery_id: int, exc: Exception) -> None:
         delivery.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
 
 
-def retry_due(*, limit: int = 500) -> int:
-    """Beat's sweep: deliveries that are due again (after a failure, or never picked up)."""
+def retry_due(*, limit: int = 500, min_age_seconds: int = 30) -> int:
+    """Beat's sweep: deliveries that are due again (after a failure, or never picked up because
+    the broker was down when their transaction committed)."""
     now = timezone.now()
     # Young rows are still in their commit hook or on their way through the broker.
     ids = list(
         EventDelivery.objects.filter(
             state=DeliveryState.PENDING,
             next_attempt_at__lte=now,
-            event__occurred_at__lte=now - timedelta(seconds=30),
+            event__occurred_at__lte=now - timedelta(seconds=min_age_seconds),
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]

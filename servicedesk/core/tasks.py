@@ -40,15 +40,16 @@ def email_retry_due() -> int:
 
 
 @shared_task(name="core.event_deliver")
-def event_deliver(event_id: int) -> int:
-    """Deliver one event to its subscribers; each delivery is idempotent, so a re-send is safe."""
+def event_deliver(*event_ids: int) -> int:
+    """Deliver one transaction's events to their subscribers; each delivery is idempotent, so a
+    re-sent message is harmless."""
     from . import events
 
-    return events.deliver_event(event_id)
+    return sum(events.deliver_event(event_id) for event_id in event_ids)
 
 
 @shared_task(name="core.events_retry")
-def events_retry() -> int:
+def events_retry(min_age_seconds: int = 30) -> int:
     from . import events
 
-    return events.retry_due()
+    return events.retry_due(min_age_seconds=min_age_seconds)
