@@ -129,6 +129,15 @@ def record_list(*, user, filters: dict | None = None) -> QuerySet[ServiceRecord]
     )
 
 
+def record_for_output(pk: int) -> ServiceRecord:
+    """A record as the API returns it after a write (the write's service checked the access)."""
+    return (
+        with_due_state(ServiceRecord.objects.select_related(*LIST_RELATED))
+        .prefetch_related("collaborating_departments")
+        .get(pk=pk)
+    )
+
+
 def record_get(*, user, pk: int) -> ServiceRecord:
     """One visible record with everything its page shows, in a fixed number of queries."""
     from customers.models import Contact
