@@ -33,3 +33,11 @@ def test_name_search_uses_trigram_index():
 
     plan = _plan(customer_search(Customer.objects.all(), "明远"))
     assert "customer_name_trgm_idx" in plan, plan
+
+
+def test_customer_list_first_page_walks_the_name_index():
+    CustomerFactory.create_batch(20)
+    from customers.selectors import customer_list
+
+    plan = _plan(customer_list()[:26])
+    assert "customer_active_name_idx" in plan and "Seq Scan on customers_customer" not in plan, plan
