@@ -102,6 +102,9 @@ class Server:
             str(self.timeout),
             "--log-level",
             "warning",
+            # Two servers run at once here (ours and the peer's); gunicorn's default control
+            # socket is one path per user, which the second would take over.
+            "--no-control-socket",
         ]
         # Its log (e.g. one line per 4xx) goes to a file, not between the result lines.
         self.log = Path(tempfile.gettempdir()) / f"bench-{self.name}-{self.port}.log"
