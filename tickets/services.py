@@ -369,7 +369,12 @@ def record_create(
     record._history_user = by
     record._history_date = start
     record.save()
-    record.collaborating_departments.set(collaborators)
+    if collaborators:
+        # A new record has no rows to compare with: one INSERT, not set()'s read-then-write.
+        through = ServiceRecord.collaborating_departments.through
+        through.objects.bulk_create(
+            through(servicerecord_id=record.pk, department_id=pk) for pk in collaborators
+        )
     record_initial_state(record, by=by, at=start)
     events.emit(
         "record_created",
