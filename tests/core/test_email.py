@@ -8,8 +8,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -18,26 +16,6 @@ from servicedesk.core.models import EmailState, OutboundEmail, TaskOutbox
 from servicedesk.core.tasks import email_retry_due, email_send
 
 pytestmark = pytest.mark.django_db
-
-# What the next sends raise, in order; empty means "deliver" (to the locmem outbox).
-FAILURES: list[Exception] = []
-
-
-class FlakyBackend(BaseEmailBackend):
-    """A mail server that fails as told, then delivers like the test backend."""
-
-    def send_messages(self, messages):
-        if FAILURES:
-            raise FAILURES.pop(0)
-        return LocmemBackend().send_messages(messages)
-
-
-@pytest.fixture
-def flaky(settings):
-    settings.EMAIL_BACKEND = "tests.core.test_email.FlakyBackend"
-    FAILURES.clear()
-    yield FAILURES
-    FAILURES.clear()
 
 
 def _queue(**kw) -> OutboundEmail:

@@ -11,19 +11,9 @@ from django.utils import timezone
 from servicedesk.core.models import EmailState, Notification, OutboundEmail, TaskOutbox
 from servicedesk.core.notifications import notify
 from servicedesk.core.tasks import email_retry_due, email_send, notification_email
-from tests.core.test_email import FAILURES
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def flaky(settings):
-    """The mail server of tests/core/test_email.py: fails with what FAILURES holds, in order."""
-    settings.EMAIL_BACKEND = "tests.core.test_email.FlakyBackend"
-    FAILURES.clear()
-    yield FAILURES
-    FAILURES.clear()
 
 
 def test_notify_queues_one_email_per_recipient_with_an_absolute_link(settings):
