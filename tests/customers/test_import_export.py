@@ -180,7 +180,6 @@ def _big_file(n=10_000, bad_every=97):
 
 
 def test_import_10000_rows_with_bad_ones_via_the_task(agent, django_capture_on_commit_callbacks):
-    started = time.monotonic()
     job = imports.import_job_create(data=_big_file().encode(), filename="big.csv", by=agent)
     bad = len(range(0, 10_000, 97))
     assert (job.total, job.valid) == (10_000, 10_000 - bad)
@@ -199,7 +198,6 @@ def test_import_10000_rows_with_bad_ones_via_the_task(agent, django_capture_on_c
     assert Customer.objects.count() == job.valid
     assert ContactPoint.objects.count() == job.valid * 2
     assert not Customer.objects.filter(name__startswith="Bad").exists()
-    assert time.monotonic() - started < 60
 
 
 def test_import_run_resumes_after_a_committed_batch():
