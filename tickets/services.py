@@ -26,7 +26,7 @@ from servicedesk.core.exceptions import ConflictError, DomainError
 from servicedesk.core.models import Department, OutboundEmail, Profile, StatusChange
 from servicedesk.core.notifications import notify
 from servicedesk.core.roles import Role, user_role
-from servicedesk.core.selectors import department_managers, user_department_ids
+from servicedesk.core.selectors import department_managers
 from servicedesk.core.transitions import record_initial_state, transition
 from servicedesk.core.users import display_name
 
@@ -52,7 +52,7 @@ from .models import (
     Status,
     TargetPolicy,
 )
-from .visibility import record_audience
+from .visibility import audience_admits, record_audience
 
 User = get_user_model()
 
@@ -227,15 +227,10 @@ def _check_departments(ids) -> list[int]:
     return ids
 
 
-def _check_would_see(by, *, lead_department, collaborator_ids, assignee) -> None:
+def _check_would_see(by, *, lead_department, audience: dict) -> None:
     """Refuse, before anything is saved, a record its creator could not read afterwards: the
     client would get no answer it can use, and a retrying client would make duplicates."""
-    if by is None or user_role(by) == Role.ADMINISTRATOR:
-        return
-    mine = set(user_department_ids(by))
-    if lead_department.pk in mine or mine & set(collaborator_ids):
-        return
-    if assignee is not None and assignee.pk == by.pk:
+    if by is None or user_role(by) == Role.ADMINISTRATOR or audience_admits(audience, by):
         return
     raise DomainError(
         _(
@@ -327,7 +322,16 @@ def record_create(
     assignee = _resolve_assignee(assignee_id)
     if assignee is not None:
         _check_assignee(actor=by, assignee=assignee, department_ids={lead.pk, *collaborators})
-    _check_would_see(by, lead_department=lead, collaborator_ids=collaborators, assignee=assignee)
+    # The explicit assignee counts; an automatic one is only chosen below, for a visible record.
+    _check_would_see(
+        by,
+        lead_department=lead,
+        audience=record_audience(
+            lead_department_id=lead.pk,
+            collaborator_ids=collaborators,
+            assignee_id=assignee.pk if assignee else None,
+        ),
+    )
     if assignee is None:
         assignee = _auto_assignee(lead.pk)
 

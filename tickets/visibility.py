@@ -34,3 +34,8 @@ def record_audience(*, lead_department_id: int, collaborator_ids=(), assignee_id
 def user_audience_keys(user) -> list[str]:
     """The keys a staff member's records carry: their departments' and their own."""
     return [*(department_key(pk) for pk in user_department_ids(user)), user_key(user.pk)]
+
+
+def audience_admits(audience: dict, user) -> bool:
+    """The same test as the lists' `audience ?| keys`, for a record not yet saved."""
+    return any(key in audience for key in user_audience_keys(user))
