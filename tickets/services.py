@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, prefetch_related_objects
@@ -23,10 +22,10 @@ from servicedesk.core import events
 from servicedesk.core.concurrency import changes_since, versioned_update
 from servicedesk.core.email import absolute_url, email_queue
 from servicedesk.core.exceptions import ConflictError, DomainError
-from servicedesk.core.models import Department, OutboundEmail, Profile, StatusChange
+from servicedesk.core.models import Department, OutboundEmail, Profile
 from servicedesk.core.notifications import notify
 from servicedesk.core.roles import Role, user_role
-from servicedesk.core.selectors import department_managers
+from servicedesk.core.selectors import department_managers, status_changes
 from servicedesk.core.transitions import record_initial_state, transition
 from servicedesk.core.users import display_name
 
@@ -481,13 +480,8 @@ def record_update(*, by, record_id: int, version: int | None, changes: dict) -> 
 
 def _targets_start(record) -> datetime:
     reopened = (
-        StatusChange.objects.filter(
-            content_type=ContentType.objects.get_for_model(ServiceRecord),
-            object_id=record.pk,
-            field="status",
-            from_state__in=[Status.RESOLVED, Status.CLOSED],
-            to_state=Status.OPEN,
-        )
+        status_changes(record)
+        .filter(from_state__in=[Status.RESOLVED, Status.CLOSED], to_state=Status.OPEN)
         .order_by("-at")
         .values_list("at", flat=True)
         .first()

@@ -11,7 +11,7 @@
 - A transient failure (SMTP errors, OSError/socket errors) is recorded on the row (attempts,
   last_error) and retried with exponential backoff by the `email_retry_due` sweep; after
   MAX_ATTEMPTS, or at once for a permanent error, the row is `failed` with its error, logged as an
-  error and listed in Django admin (servicedesk.core.admin_email), where it can be retried.
+  error and listed in Django admin (OutboundEmailAdmin), where it can be retried.
 
 Links in e-mails must be absolute: build them with `absolute_url`, which reads settings.SITE_URL
 at call time.

@@ -294,7 +294,10 @@ class EventDelivery(RetriedWork):
     transaction as the subscriber's own writes, so "handled" and "its effects" commit together.
     """
 
-    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: one_delivery_per_event (event, subscriber) leads with it.
+    event = models.ForeignKey(
+        DomainEvent, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     subscriber = models.CharField(_("subscriber"), max_length=120)
     state = models.CharField(
         _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
@@ -334,8 +337,9 @@ class StatusChange(models.Model):
     Dashboards compute time in each state from this log in SQL (core.selectors.time_in_states).
     """
 
+    # No index of its own: both indexes below lead with it.
     content_type = models.ForeignKey(
-        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+"
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     object_id = models.BigIntegerField()
     field = models.CharField(_("field"), max_length=40, default="status")
@@ -402,6 +406,10 @@ class OutboundEmail(RetriedWork):
                 fields=["next_attempt_at"],
                 name="email_queued_idx",
                 condition=models.Q(state="queued"),
+            ),
+            # /healthz counts final failures on every probe.
+            models.Index(
+                fields=["created_at"], name="email_failed_idx", condition=models.Q(state="failed")
             ),
         ]
 
