@@ -53,12 +53,21 @@ class DepartmentRoutingPolicyAdmin(admin.ModelAdmin):
 class ServiceRecordAdmin(SimpleHistoryAdmin):
     list_display = ["pk", "subject", "customer", "status", "lead_department", "assignee"]
     list_filter = ["status", "stage", "lead_department"]
-    raw_id_fields = ["customer", "contact", "assignee", "created_by"]
+    raw_id_fields = ["customer", "contact", "created_by"]
     search_fields = ["subject"]
     # Status moves only through the transition service (its table, its log, its event); the
-    # version is the concurrency check; due times follow the target policy. None are typed here.
+    # version is the concurrency check; due times follow the target policy, so what moves them
+    # (priority, category, agreed date) is edited on the desk; who may see the record (its
+    # departments and assignee, kept in its audience) changes only through the services.
+    # None are typed here.
     readonly_fields = [
         "status",
+        "assignee",
+        "lead_department",
+        "collaborating_departments",
+        "priority",
+        "category",
+        "agreed_date",
         "version",
         "first_response_due",
         "resolution_due",

@@ -207,9 +207,8 @@ def my_work_panels(user, *, now, limit: int = 10) -> dict[str, QuerySet]:
 
 def my_work(user, *, limit: int = 10) -> dict:
     """My work: five bounded lists, one query each (plus one for the user's departments)."""
-    now = timezone.now()
-    panels = {name: list(qs) for name, qs in my_work_panels(user, now=now, limit=limit).items()}
-    return {**panels, "now": now}
+    panels = my_work_panels(user, now=timezone.now(), limit=limit)
+    return {name: list(qs) for name, qs in panels.items()}
 
 
 def category_list(*, stage: str | None = None, active_only: bool = True):

@@ -506,6 +506,9 @@ def record_assign(*, by, record_id: int, assignee_id: int | None, version=None) 
         raise DomainError(
             _("Only a manager can take work away from a colleague."), field="assignee"
         )
+    if user_role(by) == Role.AGENT and assignee is None and not record.is_active:
+        # The page offers no "give back" on finished work: it keeps the name of who did it.
+        raise DomainError(_("Finished work keeps the name of who did it."), field="assignee")
     previous = record.assignee_id
     if previous == (assignee.pk if assignee else None):
         return record  # unchanged: no history row, no event
@@ -581,18 +584,29 @@ def record_transition(
     return record
 
 
+# One bulk request does at most this many records: each is its own transaction of a few queries.
+BULK_MAX = 100
+
+
 def _bulk(fn, *, record_ids, **kwargs) -> tuple[int, list[str]]:
     """Apply fn per record in its own transaction: one refused record does not undo the others.
     Each failure is reported with its record's reference."""
     done, errors = 0, []
+    record_ids = list(record_ids)
+    if len(record_ids) > BULK_MAX:
+        errors.append(
+            _("Only the first %(n)d records were changed; tick the rest in another go.")
+            % {"n": BULK_MAX}
+        )
+        record_ids = record_ids[:BULK_MAX]
     for pk in record_ids:
         try:
             fn(record_id=pk, **kwargs)
             done += 1
         except DomainError as exc:
-            errors.append(f"SR-{pk:06d}: {exc.message}")
+            errors.append(f"{ServiceRecord(pk=pk).reference}: {exc.message}")
         except ServiceRecord.DoesNotExist:
-            errors.append(f"SR-{pk:06d}: " + _("not found."))
+            errors.append(f"{ServiceRecord(pk=pk).reference}: " + _("not found."))
     return done, errors
 
 

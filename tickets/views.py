@@ -5,7 +5,6 @@ from functools import partial
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -110,7 +109,6 @@ class RecordListView(DeskView):
                 "takes_only": user_role(request.user) == Role.AGENT,
                 "assignable": _bulk_assignable(request.user),
                 "statuses": Status.choices,
-                "now": timezone.now(),
             },
         )
 
