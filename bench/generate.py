@@ -27,6 +27,7 @@ StatusChange log, which is complete.
 
 import argparse
 import io
+import json
 import math
 import os
 import random
@@ -59,6 +60,7 @@ from servicedesk.core.models import Department, DepartmentMembership, Profile  #
 from servicedesk.core.roles import Role  # noqa: E402
 from tickets.models import BusinessCalendar, ServiceCategory, ServiceRecord  # noqa: E402
 from tickets.services import target_policy_for  # noqa: E402
+from tickets.visibility import record_audience  # noqa: E402
 
 DEFAULT_SEED = 20261124
 AGENTS = 50
@@ -471,8 +473,6 @@ class Generator:
                     "stage": c.stage,
                     "lead": lead,
                     "collab": collab,
-                    "keys_lead": [f"d{lead}"],
-                    "keys_all": sorted({f"d{lead}", *(f"d{d}" for d in collab)}),
                     "static": "\t".join(
                         [
                             c.stage,
@@ -690,10 +690,7 @@ class Generator:
         rng, r, ts, now, clock, words = (
             self.rng, self.rng.random, self.ts, self.now, self.clock, self.words,
         )  # fmt: skip
-        columns = list(RECORD_COLS)
-        has_audience = "audience" in table_columns(cursor, "tickets_servicerecord")
-        if has_audience:
-            columns.append("audience")
+        columns = [*RECORD_COLS, "audience"]
         check_columns(cursor, "tickets_servicerecord", columns)
         load.table("tickets_servicerecord", columns)
         load.table("tickets_servicerecord_collaborating_departments", COLLAB_COLS)
@@ -853,18 +850,18 @@ class Generator:
                 str(self.cust_first + cust),
                 str(cat["lead"]),
             ]
-            if has_audience:
-                keys = cat["keys_all"] if collab else cat["keys_lead"]
-                if assignee:
-                    keys = sorted([*keys, f"u{assignee}"])
-                row.append("{" + ", ".join(f'"{k}": true' for k in keys) + "}")
+            # The app's own rule for who sees the record (tickets.visibility).
+            audience = record_audience(
+                lead_department_id=cat["lead"],
+                collaborator_ids=collab,
+                assignee_id=assignee or None,
+            )
+            row.append(json.dumps(audience))
             load.add("tickets_servicerecord", "\t".join(row))
             if i % CHUNK == 0:
                 progress.show(i)
         load.flush()
         progress.end()
-        if not has_audience:
-            sys.stderr.write("note: tickets_servicerecord has no audience column yet\n")
 
 
 def set_sequences(cursor) -> None:

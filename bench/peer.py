@@ -22,7 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-SHARED = Path(os.environ.get("PEER_SHARED", "/work/shared/peer-bench"))
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PEER_SHARED", ROOT.parent / "shared" / "peer-bench"))
 WORKDIR = Path(os.environ.get("PEER_WORKDIR", "/tmp/peer-bench"))  # noqa: S108
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 HOST, PORT = "127.0.0.1", 55432

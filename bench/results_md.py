@@ -168,9 +168,8 @@ def volume_line(res: dict) -> str:
     rows = ", ".join(f"{t.split('_', 1)[1]} {n:,}" for t, n in vol.get("rows", {}).items())
     return (
         f"- {res.get('label')}: database `{load.get('db')}` {vol.get('db_size')}; {rows}; "
-        f"loaded by bench/generate.py in {load.get('load_s')} s "
-        f"(+ VACUUM ANALYZE {load.get('vacuum_analyze_s')} s) on {load.get('loaded_at')}"
-        + facts_text(res.get("facts", {}))
+        f"loaded by bench/generate.py in {load.get('load_s')} s (VACUUM ANALYZE included) "
+        f"on {load.get('loaded_at')}" + facts_text(res.get("facts", {}))
     )
 
 
