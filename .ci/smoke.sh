@@ -4,6 +4,7 @@
 # run it, then stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+make install >/dev/null  # the checks below use the venv; `make run` would build it too late
 PORT=${SMOKE_PORT:-8765}
 LOG=$(mktemp -t desk-run.XXXXXX.log)
 env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL CI= PORT=$PORT setsid make run >"$LOG" 2>&1 &

@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -55,12 +56,10 @@ def test_beat_schedule_includes_the_breach_scan(tmp_path):
 def test_breach_scan_runs_on_a_real_worker(celery_worker, manager, category):
     from servicedesk.celery import app
 
-    RecordFactory(category=category, resolution_due=timezone.now() - timedelta(minutes=5))
-    result = app.send_task("tickets.escalate_breaches")
+    record = RecordFactory(category=category, resolution_due=timezone.now() - timedelta(minutes=5))
+    app.send_task("tickets.escalate_breaches")
     deadline = timezone.now() + timedelta(seconds=15)
     while timezone.now() < deadline and not BreachNotice.objects.exists():
-        import time
-
         time.sleep(0.2)
     assert BreachNotice.objects.count() == 1
-    assert result is not None
+    assert BreachNotice.objects.get().record_id == record.pk
