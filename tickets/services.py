@@ -427,14 +427,20 @@ def _stamp(by, reason=""):
     return validate
 
 
-def _retarget(obj, *, start) -> None:
-    obj.first_response_due, obj.resolution_due = record_targets(
-        priority=obj.priority,
-        tier=obj.customer.management_tier,
-        category_id=obj.category_id,
+def _targets(record, *, start, reopened: bool) -> dict:
+    """The time targets that count from `start`. A reopened record gets only a fresh resolution
+    target, counted from its reopening: its first response is history, and the agreed date was
+    the first promise, not reused. The reopening and later edits both ask here."""
+    first, resolution = record_targets(
+        priority=record.priority,
+        tier=record.customer.management_tier,
+        category_id=record.category_id,
         start=start,
-        agreed_date=obj.agreed_date,
+        agreed_date=None if reopened else record.agreed_date,
     )
+    if reopened:
+        return {"resolution_due": resolution}
+    return {"first_response_due": first, "resolution_due": resolution}
 
 
 # A change to any of these moves the record's time targets.
@@ -461,8 +467,12 @@ def record_update(*, by, record_id: int, version: int | None, changes: dict) -> 
         _check_fee(obj.fee, obj.fee_amount)
         _check_contact(obj.contact_id, obj.customer_id)
         if TARGET_INPUTS & set(changed):
-            # Targets count from creation, or from the reopening for a reopened record.
-            _retarget(obj, start=_targets_start(obj))
+            reopened_at = _reopened_at(obj)
+            targets = _targets(
+                obj, start=reopened_at or obj.created_at, reopened=reopened_at is not None
+            )
+            for field, value in targets.items():
+                setattr(obj, field, value)
 
     record = versioned_update(
         ServiceRecord.objects.select_related("customer"),
@@ -478,15 +488,14 @@ def record_update(*, by, record_id: int, version: int | None, changes: dict) -> 
     return record
 
 
-def _targets_start(record) -> datetime:
-    reopened = (
+def _reopened_at(record) -> datetime | None:
+    return (
         status_changes(record)
         .filter(from_state__in=[Status.RESOLVED, Status.CLOSED], to_state=Status.OPEN)
         .order_by("-at")
         .values_list("at", flat=True)
         .first()
     )
-    return reopened or record.created_at
 
 
 @transaction.atomic
@@ -547,15 +556,7 @@ def _transition_fields(record, current: str, to: str) -> dict:
         if record.resolved_at is None:
             changes["resolved_at"] = now
     elif to == Status.OPEN and current in (Status.RESOLVED, Status.CLOSED):
-        # A reopened record gets a fresh resolution target counted from now, not from its
-        # creation; the agreed date was the first promise and is not reused.
-        _first, changes["resolution_due"] = record_targets(
-            priority=record.priority,
-            tier=record.customer.management_tier,
-            category_id=record.category_id,
-            start=now,
-            agreed_date=None,
-        )
+        changes.update(_targets(record, start=now, reopened=True))
         changes.update(resolved_at=None, closed_at=None)
     return changes
 

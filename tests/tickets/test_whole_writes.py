@@ -163,6 +163,8 @@ def test_reopen_counts_a_fresh_resolution_target_from_now(agent, customer, categ
             by=agent, record_id=record.pk, version=reopened.version, changes={"priority": "urgent"}
         )
         assert changed.resolution_due == timezone.now() + timedelta(hours=2)
+        # …and leaves the first response, long met, where the reopening left it
+        assert changed.first_response_due == reopened.first_response_due
 
 
 def test_auto_assignment_is_in_the_creating_history_row(agent, customer, category, department):
