@@ -19,9 +19,9 @@ from django.utils.translation import ngettext
 from customers.models import Contact, ContactPointKind, Customer
 from customers.services import customer_record_conversion
 from servicedesk.core import events
-from servicedesk.core.concurrency import changes_since, versioned_update
+from servicedesk.core.concurrency import lock_current, versioned_update
 from servicedesk.core.email import absolute_url, email_queue
-from servicedesk.core.exceptions import ConflictError, DomainError
+from servicedesk.core.exceptions import DomainError
 from servicedesk.core.models import Department, OutboundEmail, Profile
 from servicedesk.core.notifications import notify
 from servicedesk.core.roles import Role, user_role
@@ -500,9 +500,7 @@ def _reopened_at(record) -> datetime | None:
 
 @transaction.atomic
 def record_assign(*, by, record_id: int, assignee_id: int | None, version=None) -> ServiceRecord:
-    record = ServiceRecord.objects.select_for_update().get(pk=record_id)
-    if version is not None and record.version != version:
-        raise ConflictError(current=record.version, changes=changes_since(record, version))
+    record = lock_current(ServiceRecord.objects, pk=record_id, version=version)
     assignee = _resolve_assignee(assignee_id)
     collaborator_ids = set(record.collaborating_departments.values_list("pk", flat=True))
     _check_assignee(

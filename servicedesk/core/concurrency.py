@@ -41,6 +41,15 @@ def _plain(value):
     return str(value)
 
 
+def lock_current(queryset, *, pk, version: int | None):
+    """The row, locked until the transaction ends, once the caller's version is checked: a stale
+    version raises ConflictError listing what changed since (`None` skips the check)."""
+    obj = queryset.select_for_update().get(pk=pk)
+    if version is not None and getattr(obj, "version", version) != version:
+        raise ConflictError(current=obj.version, changes=changes_since(obj, version))
+    return obj
+
+
 @transaction.atomic
 def versioned_update(queryset, *, pk, version: int | None, changes: dict, validate=None):
     """Lock the row, re-check the version, apply `changes`, bump the version and save (history).
@@ -48,9 +57,7 @@ def versioned_update(queryset, *, pk, version: int | None, changes: dict, valida
     `version=None` skips the check (internal callers that hold their own lock). `validate(obj)` may
     raise a DomainError/ValidationError after the changes are applied and before anything is saved.
     """
-    obj = queryset.select_for_update().get(pk=pk)
-    if version is not None and obj.version != version:
-        raise ConflictError(current=obj.version, changes=changes_since(obj, version))
+    obj = lock_current(queryset, pk=pk, version=version)
     # What the row held before, for validators that act only on real changes.
     obj._desk_before = {field: getattr(obj, field) for field in changes}
     for field, value in changes.items():

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import events
-from .concurrency import changes_since
-from .exceptions import ConflictError, InvalidTransition
+from .concurrency import lock_current
+from .exceptions import InvalidTransition
 from .models import StatusChange
 
 
@@ -51,10 +51,8 @@ def transition(
     """Move one row of `queryset` to state `to`. Returns (obj, StatusChange or None if no-op)."""
     model = queryset.model
     valid = {value for value, _label_ in model._meta.get_field(field).flatchoices}
-    obj = queryset.select_for_update().get(pk=pk)
+    obj = lock_current(queryset, pk=pk, version=version)
     current = getattr(obj, field)
-    if version is not None and getattr(obj, "version", version) != version:
-        raise ConflictError(current=obj.version, changes=changes_since(obj, version))
     if to == current:
         return obj, None
     allowed = allowed_targets(model, current, field=field)
