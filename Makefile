@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run test test-fast lint format messages bench bench-compare check-deploy clean
+.PHONY: install run test lint format messages bench bench-compare check-deploy clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

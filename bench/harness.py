@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -29,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 PY = str(ROOT / ".venv" / "bin" / "python")
-WRITE_PREFIX = "BENCH-WRITE"
 
 
 def sh(cmd, env=None, *, cwd=ROOT, timeout=7200, capture=True, check=True):
@@ -500,7 +498,3 @@ def save(name: str, data) -> Path:
     path = RESULTS / name
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str))
     return path
-
-
-def url_quote(value: str) -> str:
-    return urllib.parse.quote(value)

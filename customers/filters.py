@@ -4,16 +4,10 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.core.forms import UserChoiceField
+from servicedesk.core.filters import UserIdFilter
 
 from .models import CLASSIFICATIONS, Customer, CustomerKind, Tag
 from .selectors import ORDERINGS, customer_search
-
-
-class UserFilter(django_filters.ModelChoiceFilter):
-    """People by their names in the choices, not their logins."""
-
-    field_class = UserChoiceField
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -38,7 +32,7 @@ class CustomerFilter(django_filters.FilterSet):
     tag = django_filters.ModelChoiceFilter(
         field_name="tags", queryset=Tag.objects.all(), label=_("Tag")
     )
-    owner = UserFilter(
+    owner = UserIdFilter(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         label=_("Account owner"),
     )

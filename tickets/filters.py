@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from customers.models import Customer, ManagementTier
 from customers.selectors import customer_search
-from servicedesk.core.forms import UserChoiceField
+from servicedesk.core.filters import UserIdFilter
 from servicedesk.core.models import Department
 
 from . import selectors
@@ -22,13 +22,6 @@ from .visibility import department_key
 @extend_schema_field(OpenApiTypes.INT)
 class DepartmentIdFilter(django_filters.ModelChoiceFilter):
     """A department id; matches records it leads or collaborates on."""
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class UserIdFilter(django_filters.ModelChoiceFilter):
-    """A user id; the page shows people by their names, not their logins."""
-
-    field_class = UserChoiceField
 
 
 # A record number as people say it: "SR-000301", "sr-301", "SR301" or just "301". At most 15
