@@ -88,3 +88,11 @@ def own_redis():
     redis.start()
     yield redis
     redis.stop()
+
+
+@pytest.fixture
+def category(department):
+    """A plain category led by the agent's department, for the record flows core tests drive."""
+    from tests.tickets.factories import CategoryFactory
+
+    return CategoryFactory(lead_department=department)

@@ -11,7 +11,6 @@ from django.utils import timezone
 from servicedesk.core import events
 from servicedesk.core.models import DeliveryState, DomainEvent, EventDelivery, Notification
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
-from tests.tickets.factories import CategoryFactory
 from tickets import services
 from tickets.models import ServiceRecord
 
@@ -44,11 +43,6 @@ def _create(agent, category, **kw):
         subject="Door misaligned",
         **kw,
     )
-
-
-@pytest.fixture
-def category(department):
-    return CategoryFactory(lead_department=department)
 
 
 def test_event_is_recorded_in_the_same_transaction_as_the_change(agent, category):

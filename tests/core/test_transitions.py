@@ -13,16 +13,11 @@ from servicedesk.core.exceptions import ConflictError, InvalidTransition
 from servicedesk.core.models import StatusChange
 from servicedesk.core.selectors import status_changes, time_in_states
 from tests.factories import CustomerFactory
-from tests.tickets.factories import CategoryFactory, RecordFactory
+from tests.tickets.factories import RecordFactory
 from tickets import services
 from tickets.models import ServiceRecord, Status
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def category(department):
-    return CategoryFactory(lead_department=department)
 
 
 def _create(by, category):
