@@ -152,6 +152,10 @@ class Customer(TimeStampedModel):
             "empty means the desk's default."
         ),
     )
+    # Callbacks are scheduled inside these hours (and inside business time), e.g. 18:00–20:00
+    # for a customer who works days; empty means any business hour.
+    contact_from = models.TimeField(_("call from"), null=True, blank=True)
+    contact_until = models.TimeField(_("call until"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     preferences = models.TextField(_("preferences"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -177,7 +181,8 @@ class Customer(TimeStampedModel):
         indexes = [
             # The list's filters and default sort; archived rows are rarely listed.
             models.Index(fields=["is_archived", "name"], name="customer_active_name_idx"),
-            models.Index(fields=["management_tier"], name="customer_tier_idx"),
+            # By tier in id order: the callback scans walk a tier's customers from a cursor.
+            models.Index(fields=["management_tier", "id"], name="customer_tier_idx"),
             models.Index(fields=["lifecycle"], name="customer_lifecycle_idx"),
             models.Index(fields=["owner"], name="customer_owner_idx"),
             models.Index(fields=["region"], name="customer_region_idx"),
@@ -193,6 +198,11 @@ class Customer(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=~Q(organisation=models.F("pk")), name="customer_not_own_organisation"
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_from__isnull=True, contact_until__isnull=True)
+                | Q(contact_until__gt=models.F("contact_from")),
+                name="customer_contact_hours_in_order",
             ),
         ]
 

@@ -2,6 +2,7 @@
 
 import calendar
 import datetime
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -42,6 +43,8 @@ EDITABLE_FIELDS = (
     "language",
     "preferences",
     "notes",
+    "contact_from",
+    "contact_until",
 )
 
 
@@ -62,6 +65,18 @@ def _stamp(obj, by) -> None:
         obj._history_user = by
 
 
+def _contact_hours_errors(start, end) -> dict:
+    """The rule of the constraint customer_contact_hours_in_order, as field messages: both times
+    or neither, and "until" after "from"."""
+    if start is None and end is not None:
+        return {"contact_from": [_("Give both times, or leave both empty.")]}
+    if start is not None and end is None:
+        return {"contact_until": [_("Give both times, or leave both empty.")]}
+    if start is not None and end <= start:
+        return {"contact_until": [_("Choose a time after “call from”.")]}
+    return {}
+
+
 def _validate_customer(customer: Customer) -> None:
     """Choices, lengths and cross-field rules, as field errors; constraints stay in the database."""
     customer.full_clean(
@@ -75,6 +90,7 @@ def _validate_customer(customer: Customer) -> None:
         and customer.organisation.kind != CustomerKind.ORGANISATION
     ):
         errors["organisation"] = [_("Choose a customer of kind organisation.")]
+    errors.update(_contact_hours_errors(customer.contact_from, customer.contact_until))
     if errors:
         raise ValidationError(errors)
 
@@ -417,6 +433,16 @@ def product_owned_add(
 
 # --- merge ------------------------------------------------------------------------------------
 
+# Apps above register steps that must run before a merge moves their rows (e.g. followups cancels
+# a periodic visit both customers have, which the move would otherwise make a duplicate of).
+_merge_hooks: dict[str, Callable] = {}
+
+
+def register_merge_hook(name: str, hook: Callable) -> None:
+    """`hook(survivor_id=, duplicate_id=, by=)` runs inside the merge's transaction."""
+    _merge_hooks[name] = hook
+
+
 # Blank text fields of the survivor are filled from the duplicate; notes are concatenated.
 _FILL_FIELDS = ("region", "preferences")
 
@@ -444,6 +470,9 @@ def customer_merge(*, survivor_id: int, duplicate_id: int, by=None) -> Customer:
     survivor, duplicate = locked[survivor_id], locked[duplicate_id]
     if survivor.is_archived or duplicate.is_archived:
         raise DomainError(_("Archived customers cannot be merged."), field="duplicate")
+
+    for hook in _merge_hooks.values():
+        hook(survivor_id=survivor.pk, duplicate_id=duplicate.pk, by=by)
 
     # One primary contact / address per customer: the survivor's stay primary.
     for related in ("contacts", "addresses"):

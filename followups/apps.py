@@ -7,13 +7,61 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Callback visits")
 
     def ready(self) -> None:
-        from servicedesk.core import mywork, navigation
+        from customers import services as customer_services
+        from customers import timeline
+        from servicedesk.core import events, mywork, navigation, periodic
+        from servicedesk.core.roles import Role, grant
+        from tickets import sections as record_sections
 
-        # Until callbacks land, My work says where today's visits will appear.
-        mywork.register_panel(
-            mywork.Panel("callbacks", "followups/panels/placeholder.html", lambda user: {}, 30)
+        from . import panels, services, subscribers
+
+        staff = ("followups.view_callbackvisit", "followups.change_callbackvisit",
+                 "followups.add_callbackvisit", "followups.view_callbackrule")  # fmt: skip
+        grant(Role.AGENT, *staff)
+        grant(Role.MANAGER, *staff)
+        grant(
+            Role.ADMINISTRATOR,
+            *staff,
+            *(
+                f"followups.{verb}_{m}"
+                for m in ("callbackrule", "greetingdate")
+                for verb in ("add", "change", "view")
+            ),  # fmt: skip
         )
-
+        mywork.register_panel(
+            mywork.Panel("callbacks", "followups/panels/my_work.html", panels.my_work_panel, 30)
+        )
+        timeline.register_section(
+            timeline.Section(
+                "callbacks",
+                _("Callback visits"),
+                "followups/panels/customer_visits.html",
+                panels.customer_section,
+                30,
+            )
+        )
+        timeline.register_source("callbacks", panels.customer_timeline)
+        record_sections.register(
+            record_sections.RecordSection(
+                "callbacks",
+                _("Callback visits"),
+                "followups/panels/record_visits.html",
+                panels.record_section,
+                10,
+            )
+        )
         navigation.register(
             navigation.NavItem("callbacks", _("Callbacks"), "followups:index", order=40)
         )
+        events.subscribe(
+            "record_status_changed",
+            "followups.schedule_after_resolution",
+            subscribers.schedule_after_resolution,
+        )
+        customer_services.register_merge_hook("followups", services.visits_before_merge)
+        for name, task, seconds, why in (
+            ("followups-scan", "followups.scan", 900.0, "periodic and greeting visits"),
+            ("followups-remind", "followups.remind", 300.0, "callbacks about to fall due"),
+            ("followups-mark-missed", "followups.mark_missed", 900.0, "closed windows"),
+        ):
+            periodic.register(periodic.PeriodicTask(name, task, seconds, why))

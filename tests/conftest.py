@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 from rest_framework.test import APIClient
@@ -41,6 +42,19 @@ def pytest_collection_modifyitems(config, items):
         for marker, why in missing.items():
             if marker in item.keywords:
                 item.add_marker(pytest.mark.skip(reason=why))
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of the test's own, which it may stop and start again."""
+    from .processes import OwnRedis, free_port
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    redis = OwnRedis(port=free_port())
+    redis.start()
+    yield redis
+    redis.stop()
 
 
 @pytest.fixture

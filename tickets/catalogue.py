@@ -33,6 +33,8 @@ S, M, L = Duration.SHORT, Duration.MEDIUM, Duration.LONG
 
 # code, stage, English, Chinese, nature, place, (fee, amount), frequency, duration, lead,
 # collaborators.
+# The seeds' "phone or personal return visit" (电话回访/人员回访) is not a category: return visits
+# are callback visits (followups), scheduled by rules, and migration followups 0002 moved old ones.
 # Lead and collaborators follow the 14 work items of `001`; where the item lists several
 # departments, the one that does the work leads (e.g. service delivery installs).
 CATEGORIES = [
@@ -77,8 +79,6 @@ CATEGORIES = [
      T, SITE, (Fee.FREE, None), ONE, M, "technical", ["sales", "customer-service"]),
     ("periodic-inspection", Stage.AFTER_SALE, "Periodic inspection", "定期检修",
      T, SITE, (Fee.PAID, Decimal("100.00")), REC, L, "technical", ["customer-service"]),
-    ("return-visit", Stage.AFTER_SALE, "Phone or personal return visit", "电话回访/人员回访",
-     N, FIX, (Fee.FREE, None), REC, S, "customer-service", ["sales"]),
     ("usage-guidance", Stage.AFTER_SALE, "Usage guidance & advice", "使用指导与咨询",
      T, FIX, (Fee.FREE, None), ONE, S, "technical", ["customer-service", "service-delivery"]),
     ("archive-update", Stage.AFTER_SALE, "Archive update", "档案更新",

@@ -18,6 +18,7 @@ from servicedesk.core.roles import Role, user_role
 from servicedesk.core.selectors import user_department_ids
 from servicedesk.core.views import DeskView
 
+from . import sections as record_sections
 from . import selectors, services
 from .filters import RecordFilter
 from .forms import (
@@ -274,6 +275,7 @@ def _detail_page(request, pk, *, message_form=None, attachment_form=None, status
             "customer": customer,
             "primary_contact": record.contact or (contacts[0] if contacts else None),
             "history": selectors.record_history(record),
+            "sections": record_sections.render_context(record, request.user),
             # Who a reply is e-mailed to (or that it is only logged), shown by the message form.
             "reply": services.reply_recipient(record),
             "message_form": message_form or MessageForm(),

@@ -44,7 +44,9 @@ def _plain(value):
 def lock_current(queryset, *, pk, version: int | None):
     """The row, locked until the transaction ends, once the caller's version is checked: a stale
     version raises ConflictError listing what changed since (`None` skips the check)."""
-    obj = queryset.select_for_update().get(pk=pk)
+    # Only this row: the joined rows (a record's customer, a visit's rule) are read, not locked,
+    # and a nullable join could not be locked anyway.
+    obj = queryset.select_for_update(of=("self",)).get(pk=pk)
     if version is not None and getattr(obj, "version", version) != version:
         raise ConflictError(current=obj.version, changes=changes_since(obj, version))
     return obj

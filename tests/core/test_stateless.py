@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -50,6 +49,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.processes import free_port
 from tests.tickets.factories import CategoryFactory
 from tickets.models import MessageKind, RecordMessage, ServiceRecord, Stage, Status
 
@@ -65,12 +65,6 @@ pytestmark = [
         reason="needs PostgreSQL (DATABASE_URL): other processes cannot share SQLite's test DB",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -217,7 +211,7 @@ def stack(transactional_db, tmp_path):
     started: list[Proc] = []
     try:
         for name in ("A", "B"):
-            port = _free_port()
+            port = free_port()
             started.append(_start(f"web-{name}", _gunicorn(port), env, tmp_path, port=port))
         for name in ("w1", "w2"):
             # One at a time, so that a failed start still stops the ones before it.

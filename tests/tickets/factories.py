@@ -99,3 +99,22 @@ class PolicyFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Policy {n}")
     first_response_minutes = 60
     resolution_minutes = 540
+
+
+def installation_category(department):
+    """An after-sale installation led by `department` (the tickets and followups fixture)."""
+    return CategoryFactory(
+        code="installation",
+        stage=Stage.AFTER_SALE,
+        name_en="Installation & commissioning",
+        name_zh="安装调试",
+        lead_department=department,
+        default_nature="technical",
+        default_place="on_site",
+    )
+
+
+def customer_li_wei():
+    from tests.factories import ContactFactory
+
+    return ContactFactory(name="Li Wei", customer__name="Li Wei").customer

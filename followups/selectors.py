@@ -1,0 +1,192 @@
+"""Reads for callback visits: who sees which, the agent's lists, the calendar and the rates.
+
+Visibility is the records' rule (tickets.visibility): a visit's audience holds its department and
+assignee, so one indexed predicate decides, and each list walks the index that matches its order.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from customers.models import ContactPoint
+from servicedesk.core.roles import Role, user_role
+from servicedesk.core.selectors import user_department_ids
+from tickets.visibility import user_audience_keys
+
+from .models import CallbackAttempt, CallbackVisit, VisitStatus
+
+
+def visit_visible(user) -> QuerySet[CallbackVisit]:
+    qs = CallbackVisit.objects.all()
+    role = user_role(user)
+    if role == Role.ADMINISTRATOR:
+        return qs
+    if role is None:
+        return qs.none()
+    return qs.filter(audience__has_any_keys=user_audience_keys(user))
+
+
+def with_list_data(qs: QuerySet) -> QuerySet:
+    """What a row shows: customer and their primary phone, the record it follows, who has it."""
+    return qs.select_related(
+        "customer", "source_record", "assignee", "department"
+    ).prefetch_related(
+        Prefetch(
+            "customer__contact_points",
+            queryset=ContactPoint.objects.filter(
+                is_primary=True, contact__is_primary=True, kind="phone"
+            ),
+            to_attr="primary_phones",
+        )
+    )
+
+
+def visit_list(user) -> QuerySet[CallbackVisit]:
+    return with_list_data(visit_visible(user)).order_by("due_at", "id")
+
+
+def visit_get(user, pk: int) -> CallbackVisit:
+    """One visible visit with its attempts; raises DoesNotExist for anyone else's."""
+    return (
+        with_list_data(visit_visible(user))
+        .select_related("rule", "new_issue_record", "new_need_record", "completed_by", "contact")
+        .prefetch_related(
+            Prefetch("attempt_log", queryset=CallbackAttempt.objects.select_related("by"))
+        )
+        .get(pk=pk)
+    )
+
+
+def end_of_today(now: datetime | None = None) -> datetime:
+    local = timezone.localtime(now or timezone.now())
+    return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+def agent_callbacks(user, *, until: datetime, limit: int | None = None) -> dict:
+    """An agent's scheduled visits due before `until` (late ones first), and the unclaimed ones
+    in their departments' queues: two walks of two partial indexes, none of the whole table."""
+    mine = CallbackVisit.objects.filter(
+        status=VisitStatus.SCHEDULED, assignee=user, due_at__lt=until
+    )
+    queue = CallbackVisit.objects.filter(
+        status=VisitStatus.SCHEDULED,
+        assignee__isnull=True,
+        department_id__in=user_department_ids(user),
+        due_at__lt=until,
+    )
+    mine, queue = (with_list_data(q).order_by("due_at", "id") for q in (mine, queue))
+    if limit is not None:
+        mine, queue = mine[:limit], queue[:limit]
+    return {"mine": mine, "queue": queue}
+
+
+def customer_visits(customer, user, *, limit: int = 10) -> list[CallbackVisit]:
+    return list(
+        visit_visible(user)
+        .filter(customer=customer)
+        .select_related("assignee", "source_record")
+        .order_by("-due_at", "-id")[:limit]
+    )
+
+
+def record_visits(record, user) -> list[CallbackVisit]:
+    return list(
+        visit_visible(user)
+        .filter(source_record=record)
+        .select_related("assignee")
+        .order_by("-due_at", "-id")[:10]
+    )
+
+
+def calendar_counts(user, *, start: datetime, end: datetime) -> dict:
+    """{local date: {status: count}} of the visible visits due in [start, end): one grouped
+    query over the due-time index, however many visits a month holds."""
+    rows = (
+        visit_visible(user)
+        .filter(due_at__gte=start, due_at__lt=end)
+        .exclude(status=VisitStatus.CANCELLED)
+        .annotate(day=TruncDate("due_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    days: dict = {}
+    for row in rows:
+        days.setdefault(row["day"], {})[row["status"]] = row["n"]
+    return days
+
+
+# --- rates ----------------------------------------------------------------------------------------
+# One definition, reused by the manager's view and later by the dashboards:
+#   on-time rate    = done by the end of the window ÷ visits due
+#   reach rate      = reached ÷ (done + missed)
+#   issue-find rate = new issues ÷ reached
+# "Visits due" are those not cancelled whose due time fell in the period and has passed.
+
+RATE_COUNTS = {
+    "due": Count("id"),
+    "on_time": Count("id", filter=Q(status="done", completed_at__lte=F("window_end"))),
+    "done": Count("id", filter=Q(status="done")),
+    "missed": Count("id", filter=Q(status="missed")),
+    "reached": Count("id", filter=Q(reached=True)),
+    "new_issues": Count("id", filter=Q(new_issue_record__isnull=False)),
+}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def with_rates(counts: dict) -> dict:
+    return {
+        **counts,
+        "on_time_rate": _ratio(counts["on_time"], counts["due"]),
+        "reach_rate": _ratio(counts["reached"], counts["done"] + counts["missed"]),
+        "issue_find_rate": _ratio(counts["new_issues"], counts["reached"]),
+    }
+
+
+def _counts(now: datetime) -> dict:
+    return {
+        **RATE_COUNTS,
+        "overdue": Count("id", filter=Q(status="scheduled", window_end__lt=now)),
+    }
+
+
+def visits_due(qs: QuerySet, *, since: datetime, until: datetime, now: datetime | None = None):
+    now = now or timezone.now()
+    return qs.exclude(status=VisitStatus.CANCELLED).filter(
+        due_at__gte=since, due_at__lt=min(until, now)
+    )
+
+
+def visit_rates(
+    qs: QuerySet, *, since: datetime, until: datetime, now: datetime | None = None
+) -> dict:
+    now = now or timezone.now()
+    return with_rates(visits_due(qs, since=since, until=until, now=now).aggregate(**_counts(now)))
+
+
+def visit_rates_by(
+    user, *, by: str, since: datetime, until: datetime, now: datetime | None = None
+) -> list[dict]:
+    """The rates per department or per assignee, for the visits the user may see."""
+    now = now or timezone.now()
+    keys = {
+        "department": ["department_id", "department__name_en", "department__name_zh"],
+        "assignee": [
+            "assignee_id",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+        ],
+    }[by]
+    rows = (
+        visits_due(visit_visible(user), since=since, until=until, now=now)
+        .values(*keys)
+        .annotate(**_counts(now))
+        .order_by(keys[1])
+    )
+    return [with_rates(row) for row in rows]
