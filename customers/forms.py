@@ -14,6 +14,8 @@ from .services import EDITABLE_FIELDS
 
 # The form offers exactly what the service lets a caller set.
 CUSTOMER_FIELDS = list(EDITABLE_FIELDS)
+# Preferred contact hours: callbacks are scheduled inside them (customers.services checks them).
+CONTACT_HOURS = ("contact_from", "contact_until")
 
 
 class CustomerForm(forms.Form):
@@ -35,6 +37,14 @@ class CustomerForm(forms.Form):
         generated["owner"].label_from_instance = user_label  # names, not logins
         for name in ("preferences", "notes"):
             generated[name].widget.attrs["rows"] = 3
+        for name in CONTACT_HOURS:
+            if name in generated:
+                generated[name].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        if "contact_from" in generated:
+            generated["contact_from"].help_text = _(
+                "Preferred hours for callbacks, e.g. 18:00 to 20:00; leave both empty for any "
+                "business hour."
+            )
         tags = self.fields.pop("tags")
         self.fields = {**generated, "tags": tags, **self.fields}
 

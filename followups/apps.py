@@ -57,6 +57,7 @@ class FollowupsConfig(AppConfig):
             "record_status_changed",
             "followups.schedule_after_resolution",
             subscribers.schedule_after_resolution,
+            when=subscribers.is_resolution,
         )
         customer_services.register_merge_hook("followups", services.visits_before_merge)
         for name, task, seconds, why in (

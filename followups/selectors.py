@@ -100,6 +100,26 @@ def record_visits(record, user) -> list[CallbackVisit]:
     )
 
 
+def visits_of_day(user, *, start: datetime, end: datetime) -> QuerySet[CallbackVisit]:
+    """The calendar day's list: the visits its count covers (every visible one due in [start,
+    end) but cancelled ones, as calendar_counts), in due order."""
+    return (
+        visit_list(user)
+        .filter(due_at__gte=start, due_at__lt=end)
+        .exclude(status=VisitStatus.CANCELLED)
+    )
+
+
+def visits_late(user, *, since: datetime, until: datetime, now: datetime) -> QuerySet:
+    """The manager's list: visits due in [since, until) that were missed or whose window closed
+    while they were still scheduled, in due order."""
+    return (
+        visit_list(user)
+        .filter(due_at__gte=since, due_at__lt=until)
+        .filter(Q(status=VisitStatus.MISSED) | Q(status=VisitStatus.SCHEDULED, window_end__lt=now))
+    )
+
+
 def calendar_counts(user, *, start: datetime, end: datetime) -> dict:
     """{local date: {status: count}} of the visible visits due in [start, end): one grouped
     query over the due-time index, however many visits a month holds."""
@@ -120,10 +140,12 @@ def calendar_counts(user, *, start: datetime, end: datetime) -> dict:
 
 # --- rates ----------------------------------------------------------------------------------------
 # One definition, reused by the manager's view and later by the dashboards:
-#   on-time rate    = done by the end of the window ÷ visits due
+#   on-time rate    = done by the end of the window ÷ visits decided
 #   reach rate      = reached ÷ (done + missed)
 #   issue-find rate = new issues ÷ reached
-# "Visits due" are those not cancelled whose due time fell in the period and has passed.
+# "Visits due" are those not cancelled whose due time fell in the period and has passed; of them,
+# "decided" are those done, missed, or still scheduled after their window closed. A visit still
+# inside its window is not late yet, so it counts for neither side of the on-time rate.
 
 RATE_COUNTS = {
     "due": Count("id"),
@@ -142,7 +164,7 @@ def _ratio(part: int, whole: int) -> float | None:
 def with_rates(counts: dict) -> dict:
     return {
         **counts,
-        "on_time_rate": _ratio(counts["on_time"], counts["due"]),
+        "on_time_rate": _ratio(counts["on_time"], counts["decided"]),
         "reach_rate": _ratio(counts["reached"], counts["done"] + counts["missed"]),
         "issue_find_rate": _ratio(counts["new_issues"], counts["reached"]),
     }
@@ -152,6 +174,10 @@ def _counts(now: datetime) -> dict:
     return {
         **RATE_COUNTS,
         "overdue": Count("id", filter=Q(status="scheduled", window_end__lt=now)),
+        "decided": Count(
+            "id",
+            filter=Q(status__in=["done", "missed"]) | Q(status="scheduled", window_end__lt=now),
+        ),
     }
 
 

@@ -778,4 +778,3 @@ def rule_update(*, by, rule_id: int, version: int | None, fields: dict) -> Callb
     if categories is not None:
         rule.categories.set(categories)
     return rule
-

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("servicedesk.core.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("tickets.api.urls")),
+    path("", include("followups.api.urls")),
 ]
 
 urlpatterns = [

@@ -69,6 +69,8 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
             "owner",
             "owner_username",
             "region",
+            "contact_from",
+            "contact_until",
             "tags",
             "primary_points",
             "preferences",
@@ -135,6 +137,15 @@ class _CustomerFieldsSerializer(InputSerializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
     )
+    contact_from = serializers.TimeField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Preferred contact hours, e.g. 18:00 to 20:00: callbacks are scheduled inside them. "
+            "Both times, or both null for any business hour."
+        ),
+    )
+    contact_until = serializers.TimeField(required=False, allow_null=True)
 
 
 class CustomerCreateInputSerializer(_CustomerFieldsSerializer):

@@ -42,6 +42,8 @@ class Subscriber:
     name: str  # stable: it is the idempotency key stored with each delivery
     event: str
     handler: Callable[[DomainEvent], None]
+    # Which of the event's payloads concern it: the others get no delivery row and no message.
+    when: Callable[[dict], bool] | None = None
 
 
 _subscribers: dict[str, Subscriber] = {}
@@ -61,13 +63,27 @@ def delivering_in_process():
         _in_process.reset(token)
 
 
-def subscribe(event: str, name: str, handler: Callable[[DomainEvent], None]) -> None:
-    """Register `handler` for `event` under a stable `name` (re-registering replaces it)."""
-    _subscribers[name] = Subscriber(name=name, event=event, handler=handler)
+def subscribe(
+    event: str,
+    name: str,
+    handler: Callable[[DomainEvent], None],
+    *,
+    when: Callable[[dict], bool] | None = None,
+) -> None:
+    """Register `handler` for `event` under a stable `name` (re-registering replaces it); `when`
+    picks the payloads it is for, e.g. only status changes to resolved."""
+    _subscribers[name] = Subscriber(name=name, event=event, handler=handler, when=when)
 
 
-def subscribers_of(event: str) -> list[Subscriber]:
-    return sorted((s for s in _subscribers.values() if s.event == event), key=lambda s: s.name)
+def subscribers_of(event: str, payload: dict | None = None) -> list[Subscriber]:
+    return sorted(
+        (
+            s
+            for s in _subscribers.values()
+            if s.event == event and (s.when is None or payload is None or s.when(payload))
+        ),
+        key=lambda s: s.name,
+    )
 
 
 def emit(name: str, *, payload: dict, by=None) -> DomainEvent:
@@ -78,7 +94,7 @@ def emit(name: str, *, payload: dict, by=None) -> DomainEvent:
     event = DomainEvent.objects.create(
         name=name, payload=payload, actor=by if getattr(by, "pk", None) else None
     )
-    subs = subscribers_of(name)
+    subs = subscribers_of(name, payload)
     if subs:
         EventDelivery.objects.bulk_create(
             EventDelivery(event=event, subscriber=s.name) for s in subs

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_htmx",
     "servicedesk.core",
     "customers",
     "tickets",
@@ -135,6 +136,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# A publish (from a page, after commit) tries a dead Redis twice, at once, and gives up: kombu's
+# default keeps retrying for the whole connection timeout, which a page would wait out. What it
+# carried is in the database (event deliveries, the task outbox) for beat's sweep.
+REDIS_PUBLISH_OPTIONS = {"max_retries": 1, "interval_start": 0}
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(BROKER_DIR),
@@ -147,7 +152,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
+    else REDIS_PUBLISH_OPTIONS
 )
 # Pages must not hang on a dead broker: publish fails fast and the task outbox re-sends later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -1,7 +1,7 @@
 """The test suite: SQLite by default, PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, env
+from .base import REDIS_PUBLISH_OPTIONS, REDIS_URL, env
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 DEBUG = False
@@ -9,7 +9,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; t
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Without Redis, messages go to the in-process memory transport; worker tests need REDIS_URL.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    REDIS_PUBLISH_OPTIONS if CELERY_BROKER_URL.startswith("redis") else {}
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

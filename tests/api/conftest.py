@@ -1,14 +1,17 @@
 """A small desk with one of everything the API serves, so ids in paths and bodies exist."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers import services as customer_services
+from followups import services as followup_services
 from servicedesk.core.models import WorkerPing
 from tests.factories import (
     ContactFactory,
@@ -22,6 +25,7 @@ from tests.factories import (
     ProductOwnedFactory,
     UserFactory,
 )
+from tests.followups.factories import RuleFactory
 from tests.tickets.factories import CalendarFactory, CategoryFactory, PolicyFactory
 from tickets import services as record_services
 from tickets.models import Stage
@@ -123,6 +127,22 @@ def desk(db, agent, manager, administrator, department):
         subject="Invoice",
     )
     ping = WorkerPing.objects.create(created_by=administrator)
+    rule = RuleFactory(code="after-installation", department=department, categories=[installation])
+    soon = timezone.now() + timedelta(days=1)
+    visits = [
+        followup_services.visit_create(
+            by=manager,
+            customer_id=customer.pk,
+            due_at=soon,
+            department_id=department.pk,
+            assignee_id=agent.pk if i else None,
+            source_record_id=records[i].pk,
+        )
+        for i, customer in enumerate(people[:2])
+    ]
+    followup_services.visit_complete(
+        by=agent, visit_id=visits[1].pk, version=None, reached_person="Customer 1", satisfaction=5
+    )
 
     contacts = [c.pk for customer in people for c in customer.contacts.all()]
     return Desk(
@@ -135,6 +155,8 @@ def desk(db, agent, manager, administrator, department):
             "categories": [installation.pk, consulting.pk, billing.pk],
             "departments": [department.pk, finance.pk],
             "system/pings": [ping.pk],
+            "callbacks": [v.pk for v in visits],
+            "callback-rules": [rule.pk],
             # ids named in bodies and query strings
             "product": [product.pk],
             "customer": [c.pk for c in people],

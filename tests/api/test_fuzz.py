@@ -25,6 +25,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
 from customers.models import Customer
+from followups.models import CallbackRule, CallbackVisit
 from servicedesk.core import services as core_services
 from tickets.models import ServiceRecord
 
@@ -47,8 +48,17 @@ BODY_IDS = {
     "category": "categories",
     "product": "product",
     "collaborating_departments": "departments",
+    "department": "departments",
+    "categories": "categories",
+    "new_issue_category": "categories",
+    "source_record": "service-records",
 }
-VERSIONED = {"service-records": ServiceRecord, "customers": Customer}
+VERSIONED = {
+    "service-records": ServiceRecord,
+    "customers": Customer,
+    "callbacks": CallbackVisit,
+    "callback-rules": CallbackRule,
+}
 
 
 @dataclass

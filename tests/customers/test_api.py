@@ -198,3 +198,31 @@ def test_unknown_field_on_a_customer_patch_is_refused_and_nothing_saved(agent_ap
     assert response.json()["error"]["fields"] == {"nickname": ["Unknown field."]}
     customer.refresh_from_db()
     assert (customer.name, customer.version) == ("Old", 1)
+
+
+@pytest.mark.parametrize(
+    ("hours", "field"),
+    [
+        ({"contact_from": "20:00", "contact_until": "18:00"}, "contact_until"),
+        ({"contact_until": "18:00"}, "contact_from"),  # the stored "from" is empty
+        ({"contact_from": "25:00"}, "contact_from"),
+    ],
+)
+def test_contact_hours_out_of_order_are_a_400_and_nothing_is_saved(agent_api, hours, field):
+    customer = services.customer_create(name="Evening caller")
+    response = agent_api.patch(f"{URL}{customer.pk}/", {**hours, "version": 1}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    customer.refresh_from_db()
+    assert (customer.contact_from, customer.contact_until, customer.version) == (None, None, 1)
+
+
+def test_contact_hours_are_set_and_cleared_together(agent_api):
+    customer = services.customer_create(name="Evening caller")
+    url = f"{URL}{customer.pk}/"
+    body = {"contact_from": "18:00", "contact_until": "20:00", "version": 1}
+    response = agent_api.patch(url, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["contact_from"] == "18:00:00"
+    body = {"contact_from": None, "contact_until": None, "version": 2}
+    assert agent_api.patch(url, body, format="json").json()["contact_until"] is None

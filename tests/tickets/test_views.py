@@ -4,6 +4,8 @@ import pytest
 from django.utils import timezone
 
 from servicedesk.core.models import Notification
+from tests.factories import PhoneFactory
+from tests.followups.factories import VisitFactory
 from tests.tickets.factories import MessageFactory, PolicyFactory, RecordFactory
 from tickets import services
 from tickets.models import ServiceRecord
@@ -53,11 +55,25 @@ def test_my_work_fixed_queries(client, agent, category, django_assert_max_num_qu
     RecordFactory.create_batch(15, category=category, assignee=agent)
     RecordFactory.create_batch(15, category=category, resolution_due=now - timedelta(hours=1))
     RecordFactory.create_batch(15, category=category, resolution_due=now + timedelta(hours=1))
+    # and the callbacks panel: 15 of the agent's visits due today, 15 in the queue, each with a
+    # customer, a phone and a record, so a query per row would show
+    for assignee in (agent, None):
+        for _ in range(15):
+            VisitFactory(
+                department=category.lead_department,
+                assignee=assignee,
+                customer=PhoneFactory().customer,
+                source_record=RecordFactory(category=category),
+                due_at=now - timedelta(minutes=5),  # late: listed whatever the hour
+            )
     client.force_login(agent)
-    with django_assert_max_num_queries(12):
+    # 12 for the records' panels and the shell, 3 for the callbacks panel (its two lists and
+    # their phones)
+    with django_assert_max_num_queries(15):
         response = client.get("/")
     html = response.content.decode()
     assert "Breached" in html and "Due soon" in html and "Assigned to me" in html
+    assert "Today's callbacks" in html and html.count("/callbacks/") >= 20  # 10 + 10 rows
 
 
 def test_other_departments_record_page_is_404(client, agent):
