@@ -41,7 +41,16 @@ LABELS = {
     "api_customers": "API customers `GET /api/v1/customers/`",
     "api_records": "API records `GET /api/v1/service-records/`",
     "api_record_create": "API create `POST /api/v1/service-records/`",
+    "callbacks_today": "callbacks today `/callbacks/`",
+    "callbacks_week": "callbacks this week `/callbacks/?range=week`",
+    "callbacks_agent_today": "callbacks today, as an agent `/callbacks/`",
+    "callbacks_agent_week": "callbacks this week, as an agent `/callbacks/?range=week`",
+    "callbacks_calendar": "callback calendar, this month `/callbacks/calendar/`",
+    "callbacks_manager": "callbacks, manager's view `/callbacks/manager/`",
+    "api_callbacks": "API callbacks `GET /api/v1/callbacks/`",
 }
+CALLBACK_DEPARTMENT = "customer-service"  # the shipped rules' queue (followups.defaults)
+FALLBACK_AGENT = "wangli"  # the demo agent, when no generated agent has callbacks
 
 FACTS: dict = {}  # what endpoints() found in the data, for the results
 
@@ -61,6 +70,50 @@ def _common_surname(table: str) -> str:
         )
         row = cursor.fetchone()
     return row[0] if row else SURNAMES[0]
+
+
+def login_cookie(user) -> str:
+    """A session cookie of `user` (a database session, as bench/session.py makes the bench
+    user's): endpoints measured as someone else carry it in their own Cookie header."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def callback_agent():
+    """The agent whose callback lists are measured: of the agents in the callback department,
+    the one with the most scheduled visits due in the next week (a busy list, not an empty one)."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from followups.models import CallbackVisit
+    from servicedesk.core.roles import Role, user_role
+
+    User = get_user_model()
+    busiest = (
+        CallbackVisit.objects.filter(
+            status="scheduled",
+            due_at__lt=timezone.now() + timedelta(days=7),
+            assignee__department_memberships__department__code=CALLBACK_DEPARTMENT,
+        )
+        .values("assignee")
+        .annotate(n=Count("id"))
+        .order_by("-n", "assignee")[:20]
+    )
+    for row in busiest:
+        user = User.objects.get(pk=row["assignee"])
+        if user.is_active and user_role(user) == Role.AGENT:
+            return user, row["n"]
+    return User.objects.filter(username=FALLBACK_AGENT).first(), 0
 
 
 def api_token() -> str:
@@ -109,6 +162,10 @@ def endpoints(token: str = "") -> list[dict]:
     )
     create_customer = Customer.objects.filter(is_archived=False).order_by("pk").first()
     auth = {"Authorization": f"Token {token}"} if token else {}
+    agent, agent_week = callback_agent()
+    FACTS["callback_agent"] = agent.username if agent else None
+    FACTS["callback_agent_week"] = agent_week
+    as_agent = {"Cookie": login_cookie(agent)} if agent else {}
     rows = [
         {"name": "floor", "path": f"/bench/floor/{department.pk}/"},
         {"name": "my_work", "path": "/"},
@@ -136,7 +193,18 @@ def endpoints(token: str = "") -> list[dict]:
                 "priority": "normal",
             },
         },
+        # Callback visits (followups): the lists as the bench user (a manager of two departments)
+        # and as an agent, the calendar, the manager's rates, the API list by due time.
+        {"name": "callbacks_today", "path": "/callbacks/"},
+        {"name": "callbacks_week", "path": "/callbacks/?range=week"},
+        {"name": "callbacks_agent_today", "path": "/callbacks/", "headers": as_agent},
+        {"name": "callbacks_agent_week", "path": "/callbacks/?range=week", "headers": as_agent},
+        {"name": "callbacks_calendar", "path": "/callbacks/calendar/"},
+        {"name": "callbacks_manager", "path": "/callbacks/manager/"},
+        {"name": "api_callbacks", "path": "/api/v1/callbacks/"},
     ]
+    if not agent:
+        rows = [r for r in rows if not r["name"].startswith("callbacks_agent")]
     for row in rows:
         row["label"] = LABELS[row["name"]]
     return rows

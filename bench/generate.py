@@ -47,6 +47,7 @@ import django  # noqa: E402
 django.setup()
 
 from bench import gen_text as zh  # noqa: E402
+from bench import gen_visits  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
@@ -79,6 +80,7 @@ TABLES = [
     "tickets_servicerecord_collaborating_departments",
     "tickets_recordmessage",
     "core_statuschange",
+    *gen_visits.TABLES,  # callback visits and their attempts (bench/gen_visits.py)
 ]
 
 CUSTOMER_COLS = [
@@ -898,6 +900,9 @@ def generate(records: int, seed: int, anchor: datetime) -> None:
         load = Loader(cursor)
         generator.load_customers(load, cursor)
         generator.load_records(load, cursor)
+        visits = gen_visits.load_visits(
+            generator, load, cursor, seed=seed, check_columns=check_columns, next_id=next_id
+        )
         counts = dict(load.counts)
         step = time.monotonic()
         for n, statement in enumerate(create_indexes + add_foreign_keys):
@@ -916,6 +921,10 @@ def generate(records: int, seed: int, anchor: datetime) -> None:
         f" records={counts['tickets_servicerecord']}"
         f" messages={counts['tickets_recordmessage']}"
         f" status_changes={counts['core_statuschange']}"
+        f" visits={visits['visits']} (periodic={visits['periodic']}"
+        f" greeting={visits['greeting']} after_service={visits['after_service']};"
+        f" scheduled={visits['scheduled']} done={visits['done']} missed={visits['missed']}"
+        f" cancelled={visits['cancelled']})"
         f" seconds={time.monotonic() - started:.1f}"
     )
 

@@ -183,6 +183,60 @@ def facts_text(facts: dict) -> str:
     )
 
 
+SCAN_HEADING = "## Callback scan (periodic visits)"
+
+
+def scan_section(scans: list[dict]) -> str:
+    """bench/scan.py's figures: visits_scan over a fresh period, and again in the same period."""
+    lines = [SCAN_HEADING, ""]
+    for s in scans:
+        rule = s.get("rule", {})
+        lines += [
+            f"`.venv/bin/python bench/scan.py`, {s.get('started')}: database `{s.get('db')}`, "
+            f"{s.get('customers'):,} customers of which {s.get('key_customers'):,} are "
+            f"`{rule.get('tier')}` and fall due under the rule `{rule.get('code')}` (every "
+            f"{rule.get('interval_days')} days, period {rule.get('period')}); batches of "
+            f"{s.get('batch')}. Each fresh run starts after deleting the rule's visits, their "
+            "status log and the scan marks (then VACUUM ANALYZE); the second scan of the same "
+            "period starts from the mark the first one left.",
+            "",
+            "| scan | runs | median | visits created | per visit |",
+            "|---|---|---|---|---|",
+            f"| fresh period | {len(s.get('fresh_runs', []))} | {s.get('fresh_median_s'):.2f} s "
+            f"| {s.get('created'):,} | {s.get('per_visit_ms')} ms |",
+            f"| same period again | {len(s.get('again_runs', []))} | "
+            f"{s.get('again_median_ms')} ms | {s.get('again_created')} | – |",
+            "",
+            "The customer batch (EXPLAIN ANALYZE; first batch of a fresh period, then the empty "
+            "batch after the mark):",
+            "",
+            "```",
+            s.get("plan_first_batch", "").strip(),
+            "```",
+            "",
+            "```",
+            s.get("plan_after_mark", "").strip(),
+            "```",
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def put_section(heading: str, text: str):
+    """Replace (or append) one `## ` section of bench/RESULTS.md, leaving the rest as it is:
+    for a figure measured on its own, without the JSON the other tables come from."""
+    path = BENCH / "RESULTS.md"
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    start = old.find(heading + "\n")
+    if start < 0:
+        new = old.rstrip() + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(heading))
+        new = old[:start] + text + ("\n" + old[end + 1 :] if end >= 0 else "")
+    path.write_text(new.rstrip() + "\n")
+    return path
+
+
 def write():
     scales = load("scale")
     compares = load("compare")
@@ -273,6 +327,9 @@ def write():
             compare_table(cmp),
             "",
         ]
+    scans = load("scan")
+    if scans:
+        out += [scan_section(scans[-1:]), ""]
     (BENCH / "RESULTS.md").write_text("\n".join(out).rstrip() + "\n")
     return BENCH / "RESULTS.md"
 
