@@ -21,10 +21,11 @@ from servicedesk.core.concurrency import lock_current, versioned_update
 from servicedesk.core.exceptions import DomainError, InvalidTransition
 from servicedesk.core.models import Department, StatusChange
 from servicedesk.core.notifications import notify
-from servicedesk.core.roles import Role, has_role
-from servicedesk.core.selectors import department_managers
+from servicedesk.core.roles import Role, has_role, user_role
+from servicedesk.core.selectors import department_managers, user_department_ids
 from servicedesk.core.transitions import record_initial_state, transition
 from tickets.models import ServiceCategory, ServiceRecord, Stage
+from tickets.selectors import record_visible
 from tickets.services import record_create, work_calendar
 from tickets.visibility import record_audience
 
@@ -298,6 +299,17 @@ def visits_scan(*, now: datetime | None = None, batch: int = SCAN_BATCH, limit: 
     return created
 
 
+def _check_assignee(by, assignee_id, assignee, *, department_id: int) -> None:
+    """Who may be given a visit: an active member of its department; agents give it only to
+    themselves (or leave it in the queue), as on records."""
+    if assignee_id and assignee is None:
+        raise DomainError(_("Unknown user."), field="assignee")
+    if by is not None and user_role(by) == Role.AGENT and assignee_id not in (None, by.pk):
+        raise DomainError(_("Agents can take visits only for themselves."), field="assignee")
+    if assignee is not None and department_id not in user_department_ids(assignee):
+        raise DomainError(_("Choose someone in the visit's department."), field="assignee")
+
+
 # --- a visit made by hand -------------------------------------------------------------------------
 
 
@@ -332,11 +344,12 @@ def visit_create(
     if department is None:
         raise DomainError(_("Choose an active department."), field="department")
     assignee = User.objects.filter(pk=assignee_id, is_active=True).first() if assignee_id else None
-    if assignee_id and assignee is None:
-        raise DomainError(_("Unknown user."), field="assignee")
+    _check_assignee(by, assignee_id, assignee, department_id=department.pk)
     record = None
     if source_record_id:
-        record = ServiceRecord.objects.filter(pk=source_record_id, customer=customer).first()
+        # Only a record of this customer that the person adding the visit may see.
+        records = ServiceRecord.objects if by is None else record_visible(by)
+        record = records.filter(pk=source_record_id, customer=customer).first()
         if record is None:
             raise DomainError(_("That record is not this customer's."), field="source_record")
     calendar = _calendar(due_at.date())
@@ -593,19 +606,11 @@ def _stamp(obj, by, reason: str = "") -> None:
 @transaction.atomic
 def visit_assign(*, by, visit_id: int, version: int | None, assignee_id: int | None):
     """Take a visit from the department's queue, hand it on (managers), or give it back."""
-    from servicedesk.core.roles import Role, user_role
-    from servicedesk.core.selectors import user_department_ids
-
     visit = _lock_scheduled(visit_id, version, doing=_("a new assignee"))
     assignee = User.objects.filter(pk=assignee_id, is_active=True).first() if assignee_id else None
-    if assignee_id and assignee is None:
-        raise DomainError(_("Unknown user."), field="assignee")
-    if user_role(by) == Role.AGENT and assignee_id not in (None, by.pk):
-        raise DomainError(_("Agents can take visits only for themselves."), field="assignee")
+    _check_assignee(by, assignee_id, assignee, department_id=visit.department_id)
     if user_role(by) == Role.AGENT and visit.assignee_id not in (None, by.pk):
         raise DomainError(_("Only a manager can take a visit from a colleague."), field="assignee")
-    if assignee is not None and visit.department_id not in user_department_ids(assignee):
-        raise DomainError(_("Choose someone in the visit's department."), field="assignee")
     return versioned_update(
         CallbackVisit.objects,
         pk=visit.pk,

@@ -272,3 +272,36 @@ def test_a_manager_of_another_department_sees_no_visit_of_this_one(visit):
     client = APIClient()
     client.force_login(outsider)
     assert client.get(URL).json()["results"] == []
+
+
+def test_an_agent_adds_visits_for_themselves_or_the_queue_only(
+    agent_api, department, customer, calendar
+):
+    colleague = UserFactory(username="colleague")
+    MembershipFactory(user=colleague, department=department)
+    body = {
+        "customer": customer.pk,
+        "due_at": (timezone.now() + timedelta(days=1)).isoformat(),
+        "department": department.pk,
+        "assignee": colleague.pk,
+    }
+    assert "assignee" in _fields(agent_api.post(URL, body, format="json"))
+    assert not CallbackVisit.objects.exists()
+
+
+def test_a_visit_cannot_follow_a_record_its_author_cannot_see(
+    agent_api, department, customer, calendar
+):
+    from tests.tickets.factories import CategoryFactory, RecordFactory
+
+    finance = DepartmentFactory(code="finance")
+    hidden = RecordFactory(
+        customer=customer, category=CategoryFactory(code="billing", lead_department=finance)
+    )
+    body = {
+        "customer": customer.pk,
+        "due_at": (timezone.now() + timedelta(days=1)).isoformat(),
+        "department": department.pk,
+        "source_record": hidden.pk,
+    }
+    assert "source_record" in _fields(agent_api.post(URL, body, format="json"))

@@ -14,3 +14,16 @@ def test_demo_has_the_default_rules_and_a_week_in_every_state(db):
     count = CallbackVisit.objects.count()
     call_command("seed_demo", verbosity=0)
     assert CallbackVisit.objects.count() == count
+
+
+def test_a_production_desk_seeds_the_default_rules_once_and_keeps_edits(db):
+    call_command("seed_catalogue", verbosity=0)
+    call_command("seed_callback_rules", verbosity=0)
+    rule = CallbackRule.objects.get(code="after-installation")
+    assert list(rule.categories.values_list("code", flat=True)) == ["installation"]
+    rule.delay_days = 5
+    rule.save()
+    call_command("seed_callback_rules", verbosity=0)
+    assert CallbackRule.objects.count() == 5
+    assert CallbackRule.objects.get(code="after-installation").delay_days == 5
+    assert not CallbackVisit.objects.exists()  # rules only; visits come from real work
