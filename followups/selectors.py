@@ -140,12 +140,11 @@ def calendar_counts(user, *, start: datetime, end: datetime) -> dict:
 
 # --- rates ----------------------------------------------------------------------------------------
 # One definition, reused by the manager's view and later by the dashboards:
-#   on-time rate    = done by the end of the window ÷ visits decided
+#   on-time rate    = done by the end of the window ÷ visits due
 #   reach rate      = reached ÷ (done + missed)
 #   issue-find rate = new issues ÷ reached
-# "Visits due" are those not cancelled whose due time fell in the period and has passed; of them,
-# "decided" are those done, missed, or still scheduled after their window closed. A visit still
-# inside its window is not late yet, so it counts for neither side of the on-time rate.
+# "Visits due" are those not cancelled whose due time fell in the period and has passed (the
+# issue's definition: a visit still inside its window counts as due and not yet on time).
 
 RATE_COUNTS = {
     "due": Count("id"),
@@ -164,7 +163,7 @@ def _ratio(part: int, whole: int) -> float | None:
 def with_rates(counts: dict) -> dict:
     return {
         **counts,
-        "on_time_rate": _ratio(counts["on_time"], counts["decided"]),
+        "on_time_rate": _ratio(counts["on_time"], counts["due"]),
         "reach_rate": _ratio(counts["reached"], counts["done"] + counts["missed"]),
         "issue_find_rate": _ratio(counts["new_issues"], counts["reached"]),
     }
@@ -174,10 +173,6 @@ def _counts(now: datetime) -> dict:
     return {
         **RATE_COUNTS,
         "overdue": Count("id", filter=Q(status="scheduled", window_end__lt=now)),
-        "decided": Count(
-            "id",
-            filter=Q(status__in=["done", "missed"]) | Q(status="scheduled", window_end__lt=now),
-        ),
     }
 
 
