@@ -128,86 +128,56 @@ class CallbackVisitViewSet(
         )
         return self._output(visit, status.HTTP_201_CREATED)
 
+    def _act(self, request, pk, serializer_class, service, **renamed):
+        """One action: the caller must see the visit (else 404), the input is validated, the
+        version is required, and the service gets the input's fields (`renamed` maps a field to
+        the service's argument where the names differ)."""
+        visit_id = self._visible_id(pk)
+        v = _valid(serializer_class, request)
+        version = _version_from(request, v.pop("version", None))
+        kwargs = {renamed.get(name, name): value for name, value in v.items()}
+        visit = service(by=request.user, visit_id=visit_id, version=version, **kwargs)
+        return self._output(visit)
+
     @extend_schema(request=VisitOutcomeInputSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"])
     def outcome(self, request, pk=None):
         """The customer was reached: record what they said. A new issue or need opens its record
         in the same write; a cancelled or done visit is a 400 on `status`."""
-        visit_id = self._visible_id(pk)
-        v = _valid(VisitOutcomeInputSerializer, request)
-        visit = services.visit_complete(
-            by=request.user,
-            visit_id=visit_id,
-            version=_version_from(request, v.get("version")),
-            reached_person=v["reached_person"],
-            product_state=v["product_state"],
-            questions_answered=v["questions_answered"],
-            satisfaction=v["satisfaction"],
-            expectation=v["expectation"],
-            notes=v["notes"],
-            new_issue=v["new_issue"],
-            new_issue_category_id=v["new_issue_category"],
-            new_need=v["new_need"],
+        return self._act(
+            request,
+            pk,
+            VisitOutcomeInputSerializer,
+            services.visit_complete,
+            new_issue_category="new_issue_category_id",
         )
-        return self._output(visit)
 
     @extend_schema(request=VisitNotReachedInputSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"], url_path="not-reached", url_name="not-reached")
     def not_reached(self, request, pk=None):
         """An attempt that reached nobody: due again after a backoff inside the window; the
         last allowed attempt marks the visit missed."""
-        visit_id = self._visible_id(pk)
-        v = _valid(VisitNotReachedInputSerializer, request)
-        visit = services.visit_not_reached(
-            by=request.user,
-            visit_id=visit_id,
-            version=_version_from(request, v.get("version")),
-            note=v["note"],
-        )
-        return self._output(visit)
+        return self._act(request, pk, VisitNotReachedInputSerializer, services.visit_not_reached)
 
     @extend_schema(request=VisitRescheduleInputSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
         """An agreed call-back time: not in the past and not after the window ends."""
-        visit_id = self._visible_id(pk)
-        v = _valid(VisitRescheduleInputSerializer, request)
-        visit = services.visit_reschedule(
-            by=request.user,
-            visit_id=visit_id,
-            version=_version_from(request, v.get("version")),
-            due_at=v["due_at"],
-            reason=v["reason"],
-        )
-        return self._output(visit)
+        return self._act(request, pk, VisitRescheduleInputSerializer, services.visit_reschedule)
 
     @extend_schema(request=VisitCancelInputSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """The visit will not be made; the reason is kept in its history."""
-        visit_id = self._visible_id(pk)
-        v = _valid(VisitCancelInputSerializer, request)
-        visit = services.visit_cancel(
-            by=request.user,
-            visit_id=visit_id,
-            version=_version_from(request, v.get("version")),
-            reason=v["reason"],
-        )
-        return self._output(visit)
+        return self._act(request, pk, VisitCancelInputSerializer, services.visit_cancel)
 
     @extend_schema(request=VisitAssignInputSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         """Take a visit (agents, for themselves), hand it on (managers) or give it back (null)."""
-        visit_id = self._visible_id(pk)
-        v = _valid(VisitAssignInputSerializer, request)
-        visit = services.visit_assign(
-            by=request.user,
-            visit_id=visit_id,
-            version=_version_from(request, v.get("version")),
-            assignee_id=v["assignee"],
+        return self._act(
+            request, pk, VisitAssignInputSerializer, services.visit_assign, assignee="assignee_id"
         )
-        return self._output(visit)
 
 
 # --- rules ----------------------------------------------------------------------------------------
