@@ -676,17 +676,13 @@ class CallbackManagerView(DeskView):
         _y, until = _local_day_bounds(until_day)
         now = context["now"]
         user = request.user
-        overall = selectors.visit_rates(
-            selectors.visit_visible(user), since=since, until=until, now=now
-        )
+        rates = selectors.visit_rates_breakdown(user, since=since, until=until, now=now)
         by_agent = [
             {
                 **_with_percents(row),
                 "name": display_name(_Named(row)) if row["assignee_id"] else "",
             }
-            for row in selectors.visit_rates_by(
-                user, by="assignee", since=since, until=until, now=now
-            )
+            for row in rates["by_assignee"]
         ]
         by_department = [
             {
@@ -695,13 +691,11 @@ class CallbackManagerView(DeskView):
                     name_en=row["department__name_en"], name_zh=row["department__name_zh"]
                 ).name,
             }
-            for row in selectors.visit_rates_by(
-                user, by="department", since=since, until=until, now=now
-            )
+            for row in rates["by_department"]
         ]
         late = selectors.visits_late(user, since=since, until=until, now=now)
         context.update(
-            overall=_with_percents(overall),
+            overall=_with_percents(rates["overall"]),
             by_agent=by_agent,
             by_department=by_department,
             page=window_page(late, request.GET.get("page"), PAGE_SIZE),

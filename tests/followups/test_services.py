@@ -462,6 +462,29 @@ def test_rates_against_hand_computed_figures(department, agent):
     assert rates["issue_find_rate"] == 0.0  # 0 / 3
 
 
+def test_rates_per_department_and_agent_add_up_to_the_whole(department, agent):
+    from followups.selectors import visit_rates, visit_rates_breakdown
+    from tests.factories import DepartmentFactory, UserFactory
+
+    now = at("2026-11-30 12:00")
+    due = at("2026-11-20 10:00")
+    other = DepartmentFactory(code="sales")
+    administrator = UserFactory(role="administrator")
+    done = {"status": "done", "reached": True, "completed_at": due + timedelta(hours=1)}
+    VisitFactory(department=department, assignee=agent, due_at=due, **done)
+    VisitFactory(department=department, assignee=agent, due_at=due, status="missed")
+    VisitFactory(department=department, due_at=due, **done)  # nobody's: made from the queue
+    VisitFactory(department=other, due_at=due, **done)
+    since = at("2026-11-01 00:00")
+    rates = visit_rates_breakdown(administrator, since=since, until=now, now=now)
+    whole = visit_rates(CallbackVisit.objects.all(), since=since, until=now, now=now)
+    assert rates["overall"] == whole and whole["due"] == 4
+    by_dept = {r["department_id"]: (r["due"], r["on_time_rate"]) for r in rates["by_department"]}
+    assert by_dept == {department.pk: (3, 0.6667), other.pk: (1, 1.0)}
+    by_agent = [(r["assignee_id"], r["due"], r["reach_rate"]) for r in rates["by_assignee"]]
+    assert by_agent == [(agent.pk, 2, 0.5), (None, 2, 1.0)]  # the unassigned last
+
+
 def test_issue_find_rate_counts_new_issues(department, agent, category, customer):
     from followups.selectors import visit_rates
     from tests.tickets.factories import RecordFactory
