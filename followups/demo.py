@@ -54,6 +54,10 @@ def _week(rng, rules) -> int:
     if agent is None or not customers:
         return 0
     rule = rules["after-installation"]
+    # An after-service visit follows a record: each customer's latest one, if they have any.
+    latest = {}
+    for record in ServiceRecord.objects.filter(customer__in=customers).order_by("pk"):
+        latest[record.customer_id] = record
     now = timezone.now()
     calendar = services._calendar(now.date())
     visits = []
@@ -62,10 +66,12 @@ def _week(rng, rules) -> int:
         due, end = sched.window_from(
             sched.next_slot(start, calendar, sched.ContactHours()), rule.window_days, calendar
         )
+        record = latest.get(customer.pk) if rng.random() < 0.5 else None
         visits.append(
             services._visit(
                 customer=customer,
-                purpose=rng.choice([Purpose.AFTER_SERVICE, Purpose.AD_HOC]),
+                purpose=Purpose.AFTER_SERVICE if record else Purpose.AD_HOC,
+                record=record,
                 method=Method.PHONE,
                 department_id=rule.department_id,
                 assignee=agent if i % 4 else None,

@@ -181,7 +181,7 @@ class ListFilterForm(forms.Form):
     day = forms.DateField(
         label=_("Day"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
 
@@ -203,13 +203,13 @@ class PeriodForm(forms.Form):
     since = forms.DateField(
         label=_("From"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
     until = forms.DateField(
         label=_("To (inclusive)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from followups import services
 from followups.models import CallbackVisit, VisitStatus
@@ -479,6 +479,15 @@ def test_manager_page_shows_rates_per_agent_and_the_late_visits(client, manager,
     assert missed.reference in html and done.reference not in html
     assert "50%" in html  # one of the two due visits was done on time
     assert 'class="cb-bar' in html
+
+
+def test_manager_page_date_fields_hold_the_period_in_any_language(client, manager):
+    # A date input only takes YYYY-MM-DD; a localised value (2026年11月1日) would show it empty.
+    client.force_login(manager)
+    today = timezone.localdate()
+    with translation.override("zh-hans"):
+        html = client.get("/callbacks/manager/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f'name="until" value="{today.isoformat()}"' in html
 
 
 @pytest.mark.parametrize(
