@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.core.forms import user_label
+from servicedesk.core.forms import DateInput, user_label
 
 from .csvio import ENCODINGS
 from .models import Contact, Customer, CustomerKind, Interaction, Product, ProductOwned
@@ -115,8 +115,8 @@ class ProductOwnedForm(forms.ModelForm):
         model = ProductOwned
         fields = ["product", "serial", "purchase_date", "warranty_end", "notes"]
         widgets = {
-            "purchase_date": forms.DateInput(attrs={"type": "date"}),
-            "warranty_end": forms.DateInput(attrs={"type": "date"}),
+            "purchase_date": DateInput(),
+            "warranty_end": DateInput(),
         }
         help_texts = {"warranty_end": _("Leave empty to count the product's warranty months.")}
 

@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.core.forms import UserChoiceField
+from servicedesk.core.forms import DateInput, UserChoiceField
 
 from .models import Expectation, Method, ProductState, Purpose
 
@@ -181,7 +181,7 @@ class ListFilterForm(forms.Form):
     day = forms.DateField(
         label=_("Day"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
 
@@ -203,13 +203,13 @@ class PeriodForm(forms.Form):
     since = forms.DateField(
         label=_("From"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
     until = forms.DateField(
         label=_("To (inclusive)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
 

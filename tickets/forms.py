@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.core.forms import DateInput
+
 from .models import (
     Duration,
     Fee,
@@ -44,7 +46,7 @@ class RecordCreateForm(forms.Form):
     agreed_date = forms.DateField(
         label=_("Agreed date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("Only for a scheduled service: the day promised to the customer."),
     )
 
@@ -67,9 +69,7 @@ class RecordEditForm(forms.Form):
     )
     frequency = forms.ChoiceField(label=_("Frequency"), choices=Frequency.choices)
     duration = forms.ChoiceField(label=_("Duration"), choices=Duration.choices)
-    agreed_date = forms.DateField(
-        label=_("Agreed date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    agreed_date = forms.DateField(label=_("Agreed date"), required=False, widget=DateInput())
 
 
 class MessageForm(forms.Form):

@@ -9,6 +9,16 @@ from .exceptions import DomainError
 from .users import display_name
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker. Its value must be YYYY-MM-DD whatever the language: the localised
+    format (2026/11/24 in Chinese) would show it empty, and saving the form would clear it."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
 def add_service_error(form: forms.Form, exc: DomainError | ValidationError) -> None:
     """Put a service's refusal on the form: the one adapter every page uses.
 

@@ -440,3 +440,17 @@ def test_create_page_takes_the_categorys_own_defaults(client, agent, customer, d
     amount = re.search(r'<input[^>]*name="fee_amount"[^>]*>', html)[0]
     assert 'value="80.00"' in amount
     assert 'value="long" selected' in html and 'value="paid" selected' in html
+
+
+def test_edit_form_keeps_the_agreed_date_in_chinese(client, agent, category):
+    # A date input takes only YYYY-MM-DD: a localised value would show it empty, and saving the
+    # form would then clear the date promised to the customer.
+    import datetime
+
+    record = RecordFactory(category=category, agreed_date=datetime.date(2026, 12, 3))
+    client.force_login(agent)
+    html = client.get(
+        f"/records/{record.pk}/edit/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert 'lang="zh-hans"' in html
+    assert 'name="agreed_date" value="2026-12-03"' in html
