@@ -116,7 +116,7 @@ class CancelForm(VersionedForm):
     id_prefix = "cancel"
     reason = forms.CharField(
         label=_("Why is it cancelled?"),
-        max_length=300,
+        max_length=200,  # what the status log keeps (core.StatusChange.reason)
         help_text=_("e.g. “the customer asked not to be called again”."),
     )
 

@@ -249,7 +249,8 @@ class VisitRescheduleInputSerializer(_VisitActionSerializer):
 
 
 class VisitCancelInputSerializer(_VisitActionSerializer):
-    reason = serializers.CharField(max_length=100, help_text=_("Why the visit is not made."))
+    # What the status log keeps (core.StatusChange.reason).
+    reason = serializers.CharField(max_length=200, help_text=_("Why the visit is not made."))
 
 
 class VisitAssignInputSerializer(_VisitActionSerializer):

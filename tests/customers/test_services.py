@@ -320,3 +320,15 @@ def test_customer_record_conversion_is_idempotent():
     customer, again = services.customer_record_conversion(customer_id=customer.pk, cause="service")
     assert converted and not again
     assert customer.converted_at == first and customer.conversion_cause == "sale"
+
+
+def test_merging_a_customer_with_a_long_name_keeps_the_history_and_fails_nothing(manager):
+    # The merge's change reason names the duplicate: past the history's 100 characters it is cut
+    # short there, not refused by the database.
+    survivor = services.customer_create(name="明远家具")
+    duplicate = services.customer_create(name="明远家具有限公司华东区域销售与售后服务中心" * 5)
+    services.customer_merge(survivor_id=survivor.pk, duplicate_id=duplicate.pk, by=manager)
+    reason = survivor.history.latest().history_change_reason
+    assert len(reason) == 100 and reason.endswith("…")
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into_id == survivor.pk

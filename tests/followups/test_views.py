@@ -630,3 +630,16 @@ def test_customer_contact_hours_are_saved_and_shown(agent_client, customer, hour
     assert (customer.contact_from.hour, customer.contact_until.hour) == (18, 20)
     page = agent_client.get(f"/customers/{customer.pk}/edit/").content.decode()
     assert 'value="18:00"' in page and 'value="20:00"' in page
+
+
+def test_a_long_cancel_reason_is_kept_whole_in_the_log(agent_client, visit):
+    from servicedesk.core.models import StatusChange
+
+    reason = "客户要求" * 50  # 200 characters: past the history's 100-character change reason
+    response = agent_client.post(
+        f"/callbacks/{visit.pk}/cancel/", {"version": visit.version, "reason": reason}
+    )
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CANCELLED
+    assert StatusChange.objects.get(object_id=visit.pk, to_state="cancelled").reason == reason
