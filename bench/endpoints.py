@@ -48,6 +48,7 @@ LABELS = {
     "callbacks_calendar": "callback calendar, this month `/callbacks/calendar/`",
     "callbacks_manager": "callbacks, manager's view `/callbacks/manager/`",
     "api_callbacks": "API callbacks `GET /api/v1/callbacks/`",
+    "callback_detail": "callback visit page `/callbacks/<id>/`",
 }
 CALLBACK_DEPARTMENT = "customer-service"  # the shipped rules' queue (followups.defaults)
 FALLBACK_AGENT = "wangli"  # the demo agent, when no generated agent has callbacks
@@ -116,6 +117,19 @@ def callback_agent():
     return User.objects.filter(username=FALLBACK_AGENT).first(), 0
 
 
+def callback_visit(user):
+    """A visit page with the most to show: a visible, still scheduled visit that follows a record,
+    with the most attempts logged (its attempts, history and forms all render)."""
+    from followups import selectors
+
+    return (
+        selectors.visit_visible(user)
+        .filter(status="scheduled", source_record__isnull=False)
+        .order_by("-attempts", "due_at")
+        .first()
+    )
+
+
 def api_token() -> str:
     """A fresh API token of the bench user (the key is only known at creation)."""
     from servicedesk.core.services import api_token_create
@@ -166,6 +180,7 @@ def endpoints(token: str = "") -> list[dict]:
     FACTS["callback_agent"] = agent.username if agent else None
     FACTS["callback_agent_week"] = agent_week
     as_agent = {"Cookie": login_cookie(agent)} if agent else {}
+    visit = callback_visit(user)
     rows = [
         {"name": "floor", "path": f"/bench/floor/{department.pk}/"},
         {"name": "my_work", "path": "/"},
@@ -202,6 +217,7 @@ def endpoints(token: str = "") -> list[dict]:
         {"name": "callbacks_calendar", "path": "/callbacks/calendar/"},
         {"name": "callbacks_manager", "path": "/callbacks/manager/"},
         {"name": "api_callbacks", "path": "/api/v1/callbacks/"},
+        {"name": "callback_detail", "path": f"/callbacks/{visit.pk}/"},
     ]
     if not agent:
         rows = [r for r in rows if not r["name"].startswith("callbacks_agent")]
