@@ -534,3 +534,12 @@ class DepartmentRoutingPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department}: {self.get_mode_display()}"
+
+
+# Complaints live in their own module (tickets/complaints/models.py); imported here so Django
+# registers them with the tickets app.
+from .complaints.models import (  # noqa: E402, F401
+    Complaint,
+    ComplaintAction,
+    ComplaintStepEntry,
+)

@@ -1,0 +1,319 @@
+"""The six-step complaint flow, enforced by tickets.complaints.services: order, required data, the
+two loops, revisions, step 5's actions, closing and reopening."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from servicedesk.core.exceptions import ConflictError, DomainError, InvalidTransition
+from servicedesk.core.models import DomainEvent, Notification, StatusChange
+from tests.factories import CustomerFactory, MembershipFactory, UserFactory
+from tests.tickets.factories import CategoryFactory
+from tickets.complaints import selectors, services
+from tickets.complaints.models import Complaint, ComplaintAction, ComplaintStepEntry, Step
+from tickets.models import Stage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def complaint_category(department):
+    return CategoryFactory(
+        code="complaint-handling", stage=Stage.AFTER_SALE, lead_department=department
+    )
+
+
+@pytest.fixture
+def complaint(agent, complaint_category):
+    return services.complaint_open(
+        by=agent,
+        customer_id=CustomerFactory().pk,
+        stage=Stage.AFTER_SALE,
+        category_id=complaint_category.pk,
+        subject="安装师傅迟到两小时",
+        channel="phone",
+        severity="serious",
+    )
+
+
+def tomorrow() -> str:
+    return (timezone.localdate() + timedelta(days=1)).isoformat()
+
+
+STEP_DATA = {
+    Step.RESPECT: {"words": "谢谢您把情况告诉我"},
+    Step.LISTEN: {
+        "feeling": "很生气",
+        "want": "今天装好",
+        "thinking": "公司不守时",
+        "facts": "约9点",
+    },
+    Step.RESTATE: {"request": "今天下午装好衣柜", "confirmed": True},
+    Step.OPTIONS: {
+        "options": [
+            {"description": "今天下午派师傅返工", "remedy": "rework", "cost": "0"},
+            {"description": "减免安装费", "remedy": "compensate", "cost": "200"},
+        ],
+        "choice": 0,
+        "declined": [{"request": "免单", "alternative": "你可以获得安装费减免"}],
+    },
+}
+
+
+def take(complaint, step, by, data=None):
+    current = Complaint.objects.get(pk=complaint.pk)
+    return services.complaint_take_step(
+        by=by,
+        complaint_id=complaint.pk,
+        version=current.version,
+        step=step,
+        data=data if data is not None else STEP_DATA[step],
+    )
+
+
+def act(complaint, agent):
+    data = {"actions": [{"description": "返工安装", "owner": agent.pk, "due_date": tomorrow()}]}
+    return take(complaint, Step.ACT, agent, data)
+
+
+def to_recheck(complaint, agent):
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(complaint, step, agent)
+    act(complaint, agent)
+    for action in complaint.actions.all():
+        services.complaint_action_done(by=agent, action_id=action.pk)
+    return Complaint.objects.get(pk=complaint.pk)
+
+
+def test_a_complaint_goes_through_the_six_steps_and_closes_satisfied(complaint, agent):
+    assert complaint.step == Step.RESPECT and complaint.record.priority == "high"  # 较重
+    complaint = to_recheck(complaint, agent)
+    assert complaint.step == Step.RECHECK
+    closed = take(complaint, Step.RECHECK, agent, {"result": "satisfied"})
+    assert (closed.step, closed.outcome) == (Step.CLOSED, "satisfied") and closed.closed_at
+    assert list(closed.entries.values_list("step", flat=True)) == STEPS_TAKEN
+    log = StatusChange.objects.filter(object_id=closed.pk, field="step").order_by("pk")
+    assert [c.to_state for c in log] == ["respect", *STEPS_TAKEN[1:], "closed"]
+    assert DomainEvent.objects.filter(
+        name="complaint_step_changed", payload__to="recheck", payload__id=closed.pk
+    ).exists()
+
+
+STEPS_TAKEN = ["respect", "listen", "restate", "options", "act", "recheck"]
+
+
+def test_a_pre_sale_complaint_is_as_valid(agent, department):
+    category = CategoryFactory(
+        code="pre-sale-complaint", stage=Stage.PRE_SALE, lead_department=department
+    )
+    complaint = services.complaint_open(
+        by=agent,
+        customer_id=CustomerFactory().pk,
+        stage=Stage.PRE_SALE,
+        category_id=category.pk,
+        subject="销售顾问承诺的折扣没有兑现",
+        channel="online",
+        severity="general",
+    )
+    take(complaint, Step.RESPECT, agent)
+    assert Complaint.objects.get(pk=complaint.pk).step == Step.LISTEN
+    assert complaint.record.stage == Stage.PRE_SALE
+
+
+@pytest.mark.parametrize("step", [Step.LISTEN, Step.OPTIONS, Step.RECHECK])
+def test_a_step_cannot_be_skipped_and_nothing_is_saved(complaint, agent, step):
+    with pytest.raises(InvalidTransition) as refused:
+        take(complaint, step, agent, STEP_DATA.get(step, {"result": "satisfied"}))
+    assert "1 Show respect" in str(refused.value.message)
+    assert not ComplaintStepEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("step", "data", "fields"),
+    [
+        (Step.RESPECT, {}, {"words"}),
+        (Step.RESPECT, {"words": "您好", "said_at": "2999-01-01T00:00:00+08:00"}, {"said_at"}),
+        (Step.LISTEN, {"feeling": "生气"}, {"want", "thinking", "facts"}),
+        (Step.RESTATE, {"request": "今天装好"}, {"confirmed"}),
+        (Step.OPTIONS, {"options": [], "choice": 0}, {"options", "choice"}),
+        (
+            Step.OPTIONS,
+            {"options": [{"description": "退款", "remedy": "cash", "cost": "-1"}], "choice": 0},
+            {"options.0.remedy", "options.0.cost"},
+        ),
+        (
+            Step.OPTIONS,
+            {"options": [{"description": "x", "remedy": "refund"}], "choice": 3},
+            {"choice"},
+        ),
+    ],
+)
+def test_each_step_names_the_data_it_misses(complaint, agent, step, data, fields):
+    steps_before = STEPS_TAKEN[: STEPS_TAKEN.index(step)]
+    for taken in steps_before:
+        take(complaint, taken, agent)
+    with pytest.raises(ValidationError) as refused:
+        take(complaint, step, agent, data)
+    assert set(refused.value.message_dict) == fields
+    assert Complaint.objects.get(pk=complaint.pk).step == step
+    assert ComplaintStepEntry.objects.filter(step=step).count() == 0
+
+
+def test_not_confirmed_loops_back_to_listening(complaint, agent):
+    take(complaint, Step.RESPECT, agent)
+    take(complaint, Step.LISTEN, agent)
+    again = take(complaint, Step.RESTATE, agent, {"request": "退货", "confirmed": False})
+    assert again.step == Step.LISTEN
+    take(complaint, Step.LISTEN, agent)
+    assert take(complaint, Step.RESTATE, agent).step == Step.OPTIONS
+    rounds = ComplaintStepEntry.objects.filter(step=Step.LISTEN).values_list("round", flat=True)
+    assert sorted(rounds) == [1, 2]
+
+
+def test_not_satisfied_at_the_recheck_returns_to_the_options(complaint, agent):
+    complaint = to_recheck(complaint, agent)
+    back = take(complaint, Step.RECHECK, agent, {"result": "not_satisfied", "note": "还是有缝"})
+    assert back.step == Step.OPTIONS and back.outcome == ""
+
+
+def test_the_act_step_moves_on_only_when_every_action_is_done(complaint, agent):
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(complaint, step, agent)
+    data = {
+        "actions": [
+            {"description": "返工", "owner": agent.pk, "due_date": tomorrow()},
+            {"description": "回电说明", "owner": agent.pk, "due_date": tomorrow()},
+        ]
+    }
+    take(complaint, Step.ACT, agent, data)
+    first, second = complaint.actions.order_by("pk")
+    services.complaint_action_done(by=agent, action_id=first.pk)
+    assert Complaint.objects.get(pk=complaint.pk).step == Step.ACT
+    with pytest.raises(DomainError):
+        take(complaint, Step.ACT, agent, data)  # planned already: no second plan
+    services.complaint_action_done(by=agent, action_id=second.pk)
+    assert Complaint.objects.get(pk=complaint.pk).step == Step.RECHECK
+
+
+def test_an_action_due_in_the_past_is_refused(complaint, agent):
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(complaint, step, agent)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    with pytest.raises(ValidationError) as refused:
+        act_data = {"actions": [{"description": "返工", "owner": agent.pk, "due_date": yesterday}]}
+        take(complaint, Step.ACT, agent, act_data)
+    assert "actions.0.due_date" in refused.value.message_dict
+    assert not ComplaintAction.objects.exists()
+
+
+def test_a_surprise_breach_is_an_action_late_without_telling_the_customer(complaint, agent):
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(complaint, step, agent)
+    act(complaint, agent)
+    action = complaint.actions.get()
+    told = ComplaintAction.objects.create(
+        complaint=complaint, description="补发配件", owner=agent, due_date=timezone.localdate()
+    )
+    services.complaint_action_told(
+        by=agent, action_id=told.pk, new_due_date=timezone.localdate() + timedelta(days=3)
+    )
+    # both were due yesterday; only the one nobody warned the customer about is a surprise
+    ComplaintAction.objects.filter(pk=action.pk).update(
+        due_date=timezone.localdate() - timedelta(days=1)
+    )
+    assert list(selectors.surprise_breaches()) == [action]
+
+
+def test_the_last_step_can_be_revised_until_the_next_is_taken(complaint, agent):
+    take(complaint, Step.RESPECT, agent)
+    entry = services.complaint_revise_step(
+        by=agent,
+        complaint_id=complaint.pk,
+        step=Step.RESPECT,
+        version=1,
+        data={"words": "给您带来不便，我向您道歉"},
+    )
+    assert entry.data["words"] == "给您带来不便，我向您道歉"
+    assert entry.history.count() == 2  # the first words are kept
+    with pytest.raises(ConflictError):
+        services.complaint_revise_step(
+            by=agent, complaint_id=complaint.pk, step=Step.RESPECT, version=1, data={"words": "x"}
+        )
+    take(complaint, Step.LISTEN, agent)
+    with pytest.raises(DomainError):
+        services.complaint_revise_step(
+            by=agent, complaint_id=complaint.pk, step=Step.RESPECT, version=2, data={"words": "y"}
+        )
+
+
+def test_a_closed_complaint_takes_no_step_and_only_a_manager_reopens(complaint, agent, manager):
+    complaint = to_recheck(complaint, agent)
+    take(complaint, Step.RECHECK, agent, {"result": "satisfied"})
+    with pytest.raises(InvalidTransition) as refused:
+        take(complaint, Step.OPTIONS, agent)
+    assert "closed" in str(refused.value.message)
+    with pytest.raises(DomainError):
+        services.complaint_reopen(by=agent, complaint_id=complaint.pk, reason="客户又来电")
+    reopened = services.complaint_reopen(by=manager, complaint_id=complaint.pk, reason="客户又来电")
+    assert (reopened.step, reopened.outcome, reopened.closed_at) == (Step.OPTIONS, "", None)
+
+
+def test_an_unreachable_customer_is_closed_only_by_a_manager_with_a_reason(
+    complaint, agent, manager
+):
+    complaint = to_recheck(complaint, agent)
+    with pytest.raises(DomainError):
+        take(complaint, Step.RECHECK, agent, {"result": "unreachable", "note": "三次未接"})
+    with pytest.raises(ValidationError):
+        take(complaint, Step.RECHECK, manager, {"result": "unreachable"})
+    closed = take(complaint, Step.RECHECK, manager, {"result": "unreachable", "note": "三次未接"})
+    assert (closed.step, closed.outcome, closed.close_reason) == (
+        Step.CLOSED,
+        "manager_closed",
+        "三次未接",
+    )
+
+
+def test_a_customer_asking_for_a_manager_tells_the_managers_at_once(
+    agent, manager, complaint_category, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = services.complaint_open(
+            by=agent,
+            customer_id=CustomerFactory().pk,
+            stage=Stage.AFTER_SALE,
+            category_id=complaint_category.pk,
+            subject="要求经理出面",
+            channel="visit",
+            severity="severe",
+            wants_manager=True,
+        )
+    assert complaint.record.priority == "urgent"
+    assert (
+        Notification.objects.filter(recipient=manager, verb="complaint_wants_manager").count() == 1
+    )
+
+
+def test_the_complained_about_record_must_be_the_customers_and_visible(
+    agent, complaint_category, category
+):
+    from tests.tickets.factories import RecordFactory
+
+    other = UserFactory(username="stranger")
+    MembershipFactory(user=other)
+    record = RecordFactory(category=category)
+    with pytest.raises(DomainError) as refused:
+        services.complaint_open(
+            by=agent,
+            customer_id=CustomerFactory().pk,
+            stage=Stage.AFTER_SALE,
+            category_id=complaint_category.pk,
+            subject="x",
+            channel="phone",
+            severity="general",
+            about_record_id=record.pk,
+        )
+    assert refused.value.field == "about_record"
+    assert not Complaint.objects.exists()
