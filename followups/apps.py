@@ -59,6 +59,12 @@ class FollowupsConfig(AppConfig):
             subscribers.schedule_after_resolution,
             when=subscribers.is_resolution,
         )
+        events.subscribe(
+            "complaint_step_changed",
+            "followups.schedule_complaint_recheck",
+            subscribers.schedule_complaint_recheck,
+            when=subscribers.is_complaint_recheck,
+        )
         customer_services.register_merge_hook("followups", services.visits_before_merge)
         for name, task, seconds, why in (
             ("followups-scan", "followups.scan", 900.0, "periodic and greeting visits"),

@@ -387,6 +387,12 @@ class CallbackVisit(TimeStampedModel):
                 condition=NOT_CANCELLED & Q(source_record__isnull=False, rule__isnull=False),
                 name="one_visit_per_rule_record",
             ),
+            # One open re-check per complaint (its record); a later round gets a new one.
+            models.UniqueConstraint(
+                fields=["source_record"],
+                condition=Q(purpose="complaint_recheck", status="scheduled"),
+                name="one_open_recheck_per_record",
+            ),
             models.UniqueConstraint(
                 fields=["rule", "customer", "period"],
                 condition=NOT_CANCELLED & Q(period__isnull=False, rule__isnull=False),

@@ -200,6 +200,47 @@ def visits_schedule_for_record(*, record_id: int, resolved_at: datetime | None =
     return created
 
 
+# --- a complaint at its re-check (投诉复查回访) ---------------------------------------------
+
+# The re-check call is made on the next working day (the seeds: 再检查一遍,确保令客户满意).
+RECHECK_DELAY_DAYS = 1
+
+
+def visit_for_complaint_recheck(*, record_id: int, at: datetime | None = None):
+    """The re-check visit of a complaint that reached step 6, by the complaint record's assignee
+    or its department's queue. One open re-check per complaint: a re-delivered event, or two at
+    once, find it there (the unique constraint one_open_recheck_per_record settles a race); after
+    a "not satisfied" loop the next re-check gets a new one."""
+    record = ServiceRecord.objects.select_related("customer", "assignee").get(pk=record_id)
+    open_recheck = CallbackVisit.objects.filter(
+        source_record=record, purpose=Purpose.COMPLAINT_RECHECK, status=VisitStatus.SCHEDULED
+    ).first()
+    if open_recheck is not None or record.customer.is_archived:
+        return open_recheck
+    start = at or timezone.now()
+    calendar = _calendar(start.date())
+    due = sched.after_working_days(start, RECHECK_DELAY_DAYS, calendar, _hours(record.customer))
+    due, window_end = sched.window_from(due, AD_HOC_WINDOW_DAYS, calendar)
+    visit = _visit(
+        customer=record.customer,
+        purpose=Purpose.COMPLAINT_RECHECK,
+        method=Method.PHONE,
+        department_id=record.lead_department_id,
+        assignee=_active(record.assignee),
+        due=due,
+        window_end=window_end,
+        remind_minutes=DEFAULT_REMIND_MINUTES,
+        record=record,
+    )
+    try:
+        with transaction.atomic():
+            return _insert([visit])[0]
+    except IntegrityError:
+        return CallbackVisit.objects.filter(
+            source_record=record, purpose=Purpose.COMPLAINT_RECHECK, status=VisitStatus.SCHEDULED
+        ).first()
+
+
 # --- periodic and greeting visits: beat's scan ----------------------------------------------------
 
 

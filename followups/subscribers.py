@@ -17,3 +17,14 @@ def schedule_after_resolution(event) -> None:
     services.visits_schedule_for_record(
         record_id=event.payload["id"], resolved_at=event.occurred_at
     )
+
+
+def is_complaint_recheck(payload: dict) -> bool:
+    return payload.get("field") == "step" and payload.get("to") == "recheck"
+
+
+def schedule_complaint_recheck(event) -> None:
+    """A complaint reached step 6: its re-check visit (the complaint's record is its source)."""
+    if not is_complaint_recheck(event.payload):
+        return
+    services.visit_for_complaint_recheck(record_id=event.payload["record"], at=event.occurred_at)

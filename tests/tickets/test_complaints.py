@@ -317,3 +317,32 @@ def test_the_complained_about_record_must_be_the_customers_and_visible(
         )
     assert refused.value.field == "about_record"
     assert not Complaint.objects.exists()
+
+
+def test_the_recheck_schedules_one_recheck_callback_per_round(
+    complaint, agent, django_capture_on_commit_callbacks
+):
+    from followups import services as followups
+    from followups.models import CallbackVisit
+    from tickets.models import BusinessCalendar
+
+    BusinessCalendar.objects.create(name="Office hours", is_default=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = to_recheck(complaint, agent)
+    visit = CallbackVisit.objects.get(source_record=complaint.record)
+    assert (visit.purpose, visit.status) == ("complaint_recheck", "scheduled")
+    assert (
+        visit.due_at > timezone.now() and visit.department_id == complaint.record.lead_department_id
+    )
+    # a re-delivered event finds it there
+    assert followups.visit_for_complaint_recheck(record_id=complaint.record_id) == visit
+    # not satisfied: the customer was reached on that visit; the next round's re-check is new
+    followups.visit_complete(by=agent, visit_id=visit.pk, version=None, reached_person="李伟")
+    with django_capture_on_commit_callbacks(execute=True):
+        take(complaint, Step.RECHECK, agent, {"result": "not_satisfied", "note": "仍不满意"})
+        take(complaint, Step.OPTIONS, agent)
+        act(complaint, agent)
+        for action in complaint.actions.filter(done_at=None):
+            services.complaint_action_done(by=agent, action_id=action.pk)
+    assert CallbackVisit.objects.filter(source_record=complaint.record).count() == 2
