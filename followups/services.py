@@ -24,6 +24,8 @@ from servicedesk.core.notifications import notify
 from servicedesk.core.roles import Role, has_role, user_role
 from servicedesk.core.selectors import department_managers, user_department_ids
 from servicedesk.core.transitions import record_initial_state, transition
+from tickets.complaints.models import Complaint, Step
+from tickets.complaints.services import complaint_take_step
 from tickets.models import ServiceCategory, ServiceRecord, Stage
 from tickets.selectors import record_visible
 from tickets.services import record_create, work_calendar
@@ -605,7 +607,35 @@ def visit_complete(
             text=new_need,
         )
     CallbackAttempt.objects.create(visit=visit, by=by, reached=True, at=now)
-    return _move(visit, VisitStatus.DONE, by=by, extra=fields)
+    done = _move(visit, VisitStatus.DONE, by=by, extra=fields)
+    if done.purpose == Purpose.COMPLAINT_RECHECK:
+        _recheck_result(done, by=by)
+    return done
+
+
+# A re-check visit's satisfaction answers the complaint's step 6: 4 or 5 is satisfied.
+SATISFIED_FROM = 4
+
+
+def _recheck_result(visit: CallbackVisit, *, by) -> None:
+    """The re-check visit was made: its answer is the complaint's step 6, in the same write (a
+    complaint already moved on, by hand on its page, is left as it is). Without a satisfaction
+    score the agent records the result on the complaint."""
+    complaint = Complaint.objects.filter(record_id=visit.source_record_id).first()
+    if complaint is None or complaint.step != Step.RECHECK or visit.satisfaction is None:
+        return
+    satisfied = visit.satisfaction >= SATISFIED_FROM
+    complaint_take_step(
+        by=by,
+        complaint_id=complaint.pk,
+        version=None,
+        step=Step.RECHECK,
+        data={
+            "result": "satisfied" if satisfied else "not_satisfied",
+            "note": _("Re-check visit %(ref)s: satisfaction %(n)s/5.")
+            % {"ref": visit.reference, "n": visit.satisfaction},
+        },
+    )
 
 
 @transaction.atomic

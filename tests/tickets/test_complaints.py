@@ -346,3 +346,27 @@ def test_the_recheck_schedules_one_recheck_callback_per_round(
         for action in complaint.actions.filter(done_at=None):
             services.complaint_action_done(by=agent, action_id=action.pk)
     assert CallbackVisit.objects.filter(source_record=complaint.record).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("score", "step"), [(5, Step.CLOSED), (2, Step.OPTIONS), (None, Step.RECHECK)]
+)
+def test_the_recheck_visits_satisfaction_answers_step_6(
+    complaint, agent, django_capture_on_commit_callbacks, score, step
+):
+    from followups import services as followups
+    from followups.models import CallbackVisit
+    from tickets.models import BusinessCalendar
+
+    BusinessCalendar.objects.create(name="Office hours", is_default=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint = to_recheck(complaint, agent)
+    visit = CallbackVisit.objects.get(source_record=complaint.record)
+    followups.visit_complete(
+        by=agent, visit_id=visit.pk, version=None, reached_person="李伟", satisfaction=score
+    )
+    complaint.refresh_from_db()
+    assert complaint.step == step
+    if step == Step.CLOSED:
+        assert complaint.outcome == "satisfied"
+        assert "5/5" in complaint.entries.get(step=Step.RECHECK).data["note"]
