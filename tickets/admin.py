@@ -3,8 +3,12 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from servicedesk.core.admin import ReadOnlyAdmin
+
 from .models import (
     BusinessCalendar,
+    Complaint,
+    ComplaintStepEntry,
     DepartmentRoutingPolicy,
     Holiday,
     ServiceCategory,
@@ -76,3 +80,24 @@ class ServiceRecordAdmin(SimpleHistoryAdmin):
         "closed_at",
         "created_at",
     ]
+
+
+class ComplaintStepInline(admin.TabularInline):
+    model = ComplaintStepEntry
+    fields = ["step", "round", "data", "started_at", "taken_at", "by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Read only: a complaint moves only through its six steps (tickets.complaints.services)."""
+
+    list_display = ["id", "record", "severity", "channel", "step", "step_since", "outcome"]
+    list_filter = ["step", "severity", "channel", "outcome"]
+    raw_id_fields = ["record", "about_record"]
+    inlines = [ComplaintStepInline]

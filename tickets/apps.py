@@ -20,6 +20,8 @@ class TicketsConfig(AppConfig):
             "tickets.view_servicecategory",
             "tickets.add_recordmessage",
             "tickets.add_recordattachment",
+            "tickets.view_complaint",
+            "tickets.view_complaintstepentry",
         )
         grant(Role.AGENT, *staff_perms)
         grant(Role.MANAGER, *staff_perms, "tickets.view_targetpolicy")

@@ -370,3 +370,14 @@ def test_the_recheck_visits_satisfaction_answers_step_6(
     if step == Step.CLOSED:
         assert complaint.outcome == "satisfied"
         assert "5/5" in complaint.entries.get(step=Step.RECHECK).data["note"]
+
+
+def test_complaints_are_read_only_in_admin_with_their_steps(
+    client, administrator, complaint, agent
+):
+    take(complaint, Step.RESPECT, agent)
+    client.force_login(administrator)
+    assert client.get("/admin/tickets/complaint/").status_code == 200
+    page = client.get(f"/admin/tickets/complaint/{complaint.pk}/change/").content.decode()
+    assert "1 Show respect" in page  # the steps taken, inline
+    assert client.get("/admin/tickets/complaint/add/").status_code == 403
