@@ -218,6 +218,7 @@ SPECTACULAR_SETTINGS = {
         "InteractionKindEnum": "customers.models.InteractionKind",
         "ContactPointKindEnum": "customers.models.ContactPointKind",
         "HistoryKindEnum": "servicedesk.core.audit.HistoryKind",
+        "ComplaintStepEnum": "tickets.complaints.models.Step",
     },
 }
 

@@ -28,6 +28,7 @@ from tests.factories import (
 from tests.followups.factories import RuleFactory
 from tests.tickets.factories import CalendarFactory, CategoryFactory, PolicyFactory
 from tickets import services as record_services
+from tickets.complaints import services as complaint_services
 from tickets.models import Stage
 
 from .schema_checks import in_test_transaction
@@ -128,6 +129,23 @@ def desk(db, agent, manager, administrator, department):
     )
     ping = WorkerPing.objects.create(created_by=administrator)
     rule = RuleFactory(code="after-installation", department=department, categories=[installation])
+    complaint = complaint_services.complaint_open(
+        by=agent,
+        customer_id=people[2].pk,
+        stage=Stage.AFTER_SALE,
+        category_id=installation.pk,
+        subject="Late installer",
+        channel="phone",
+        severity="serious",
+        about_record_id=records[2].pk,
+    )
+    complaint_services.complaint_take_step(
+        by=agent,
+        complaint_id=complaint.pk,
+        version=None,
+        step="respect",
+        data={"words": "谢谢您把情况告诉我"},
+    )
     soon = timezone.now() + timedelta(days=1)
     visits = [
         followup_services.visit_create(
@@ -157,6 +175,7 @@ def desk(db, agent, manager, administrator, department):
             "system/pings": [ping.pk],
             "callbacks": [v.pk for v in visits],
             "callback-rules": [rule.pk],
+            "complaints": [complaint.pk],
             # ids named in bodies and query strings
             "product": [product.pk],
             "customer": [c.pk for c in people],

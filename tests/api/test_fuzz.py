@@ -27,7 +27,7 @@ from schemathesis.core.failures import FailureGroup
 from customers.models import Customer
 from followups.models import CallbackRule, CallbackVisit
 from servicedesk.core import services as core_services
-from tickets.models import ServiceRecord
+from tickets.models import Complaint, ServiceRecord
 
 from .schema_checks import CHECKS, in_test_transaction
 
@@ -52,12 +52,15 @@ BODY_IDS = {
     "categories": "categories",
     "new_issue_category": "categories",
     "source_record": "service-records",
+    "about_record": "service-records",
+    "responsible_department": "departments",
 }
 VERSIONED = {
     "service-records": ServiceRecord,
     "customers": Customer,
     "callbacks": CallbackVisit,
     "callback-rules": CallbackRule,
+    "complaints": Complaint,
 }
 
 

@@ -1,6 +1,7 @@
 import pytest
 
-from tests.tickets.factories import customer_li_wei, installation_category
+from tests.tickets.factories import CategoryFactory, customer_li_wei, installation_category
+from tickets.models import Stage
 
 
 @pytest.fixture
@@ -12,3 +13,11 @@ def category(department):
 @pytest.fixture
 def customer(db):
     return customer_li_wei()
+
+
+@pytest.fixture
+def complaint_category(department):
+    """After-sale complaint handling, led by the agent's department."""
+    return CategoryFactory(
+        code="complaint-handling", stage=Stage.AFTER_SALE, lead_department=department
+    )

@@ -118,3 +118,17 @@ def customer_li_wei():
     from tests.factories import ContactFactory
 
     return ContactFactory(name="Li Wei", customer__name="Li Wei").customer
+
+
+def complaint_open(by, category, **fields):
+    """A complaint on a new record of `category`, for a new customer (phone, 一般 unless given)."""
+    from tests.factories import CustomerFactory
+    from tickets.complaints import services
+
+    return services.complaint_open(
+        by=by,
+        customer_id=CustomerFactory().pk,
+        stage=category.stage,
+        category_id=category.pk,
+        **{"subject": "安装师傅迟到", "channel": "phone", "severity": "general", **fields},
+    )

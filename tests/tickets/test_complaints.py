@@ -10,7 +10,7 @@ from django.utils import timezone
 from servicedesk.core.exceptions import ConflictError, DomainError, InvalidTransition
 from servicedesk.core.models import DomainEvent, Notification, StatusChange
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
-from tests.tickets.factories import CategoryFactory
+from tests.tickets.factories import CategoryFactory, complaint_open
 from tickets.complaints import selectors, services
 from tickets.complaints.models import Complaint, ComplaintAction, ComplaintStepEntry, Step
 from tickets.models import Stage
@@ -19,23 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def complaint_category(department):
-    return CategoryFactory(
-        code="complaint-handling", stage=Stage.AFTER_SALE, lead_department=department
-    )
-
-
-@pytest.fixture
 def complaint(agent, complaint_category):
-    return services.complaint_open(
-        by=agent,
-        customer_id=CustomerFactory().pk,
-        stage=Stage.AFTER_SALE,
-        category_id=complaint_category.pk,
-        subject="安装师傅迟到两小时",
-        channel="phone",
-        severity="serious",
-    )
+    return complaint_open(agent, complaint_category, severity="serious")
 
 
 def tomorrow() -> str:

@@ -1,0 +1,111 @@
+"""/api/v1/complaints/: scoped like records, steps taken in order with field messages, versioned."""
+
+import pytest
+
+from tests.factories import CustomerFactory, DepartmentFactory
+from tests.tickets.factories import CategoryFactory, complaint_open
+from tickets.complaints import services
+from tickets.complaints.models import Complaint, ComplaintStepEntry
+from tickets.models import Stage
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/complaints/"
+
+
+def _body(category, **extra):
+    return {
+        "customer": CustomerFactory().pk,
+        "stage": Stage.AFTER_SALE,
+        "category": category.pk,
+        "subject": "安装师傅迟到",
+        "channel": "phone",
+        "severity": "severe",
+        **extra,
+    }
+
+
+def test_create_read_and_take_the_first_step(agent_api, complaint_category):
+    created = agent_api.post(URL, _body(complaint_category), format="json")
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["step"], body["severity"], body["steps"]) == ("respect", "severe", [])
+    taken = agent_api.post(
+        f"{URL}{body['id']}/steps/",
+        {"step": "respect", "data": {"words": "谢谢您把情况告诉我"}, "version": body["version"]},
+        format="json",
+    )
+    assert taken.status_code == 200, taken.json()
+    assert taken.json()["step"] == "listen"
+    assert taken.json()["steps"][0]["data"]["words"] == "谢谢您把情况告诉我"
+
+
+def test_a_step_out_of_order_is_a_400_naming_the_expected_step(
+    agent_api, agent, complaint_category
+):
+    complaint = complaint_open(agent, complaint_category)
+    response = agent_api.post(
+        f"{URL}{complaint.pk}/steps/",
+        {"step": "options", "data": {}, "version": 1},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "1 Show respect" in response.json()["error"]["fields"]["step"][0]
+    assert not ComplaintStepEntry.objects.exists()
+
+
+def test_missing_step_data_is_named_under_data(agent_api, agent, complaint_category):
+    complaint = complaint_open(agent, complaint_category)
+    response = agent_api.post(
+        f"{URL}{complaint.pk}/steps/", {"step": "respect", "data": {}, "version": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"data.words"}
+
+
+def test_a_stale_version_is_a_409(agent_api, agent, complaint_category):
+    complaint = complaint_open(agent, complaint_category)
+    services.complaint_take_step(
+        by=agent, complaint_id=complaint.pk, version=1, step="respect", data={"words": "您好"}
+    )
+    response = agent_api.post(
+        f"{URL}{complaint.pk}/steps/",
+        {"step": "listen", "data": {"feeling": "a", "want": "b", "thinking": "c", "facts": "d"},
+         "version": 1},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 409
+    assert Complaint.objects.get(pk=complaint.pk).step == "listen"
+
+
+def test_unknown_fields_are_refused(agent_api, complaint_category):
+    response = agent_api.post(URL, _body(complaint_category, step="closed"), format="json")
+    assert response.status_code == 400 and "step" in response.json()["error"]["fields"]
+    assert not Complaint.objects.exists()
+
+
+def test_another_departments_complaint_is_not_found(agent_api, administrator):
+    finance = DepartmentFactory(code="finance")
+    category = CategoryFactory(code="billing", stage=Stage.AFTER_SALE, lead_department=finance)
+    foreign = complaint_open(administrator, category)
+    assert agent_api.get(f"{URL}{foreign.pk}/").status_code == 404
+    assert agent_api.get(URL).json()["results"] == []
+    response = agent_api.post(
+        f"{URL}{foreign.pk}/steps/",
+        {"step": "respect", "data": {"words": "x"}, "version": 1},
+        format="json",
+    )
+    assert response.status_code == 404
+
+
+def test_the_list_runs_a_fixed_number_of_queries(
+    agent_api, agent, complaint_category, django_assert_max_num_queries
+):
+    for _ in range(30):
+        complaint = complaint_open(agent, complaint_category)
+        services.complaint_take_step(
+            by=agent, complaint_id=complaint.pk, version=1, step="respect", data={"words": "您好"}
+        )
+    with django_assert_max_num_queries(8):
+        body = agent_api.get(f"{URL}?step=listen").json()
+    assert len(body["results"]) == 25 and body["next"]
+    assert all(len(c["steps"]) == 1 for c in body["results"])

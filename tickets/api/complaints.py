@@ -1,0 +1,216 @@
+"""/api/v1/complaints/: list, create and read complaints with every step; POST .../steps/ takes
+the next step. Thin shells over tickets.complaints (services decide the order and the data)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from customers.api.serializers import BlankAsNullChoiceField
+from servicedesk.core.api.schema import error_response
+from servicedesk.core.api.serializers import (
+    ID_PATTERN,
+    DepartmentRefSerializer,
+    IdField,
+    InputSerializer,
+    UserRefSerializer,
+)
+from servicedesk.core.roles import Role, user_role
+
+from ..complaints import services
+from ..complaints.models import (
+    Channel,
+    Complaint,
+    ComplaintAction,
+    ComplaintStepEntry,
+    Outcome,
+    Severity,
+    Step,
+)
+from ..models import Stage
+from ..visibility import user_audience_keys
+
+CONFLICT = error_response("It changed since your version: see `current` and `changes`.")
+
+
+def complaint_visible(user):
+    """A complaint is seen by whoever sees its record (the record's audience)."""
+    qs = Complaint.objects.all()
+    role = user_role(user)
+    if role == Role.ADMINISTRATOR:
+        return qs
+    if role is None:
+        return qs.none()
+    return qs.filter(record__audience__has_any_keys=user_audience_keys(user))
+
+
+class ComplaintRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    stage = serializers.CharField()
+
+
+class CustomerBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    by = UserRefSerializer(allow_null=True)
+    data = serializers.DictField(help_text=_("What the step recorded."))
+
+    class Meta:
+        model = ComplaintStepEntry
+        fields = ["step", "round", "data", "started_at", "taken_at", "by", "version"]
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer()
+
+    class Meta:
+        model = ComplaintAction
+        fields = [
+            "id", "round", "description", "owner", "due_date", "record", "done_at", "told_at",
+            "original_due_date",
+        ]  # fmt: skip
+
+
+class ComplaintOutputSerializer(serializers.ModelSerializer):
+    record = ComplaintRecordSerializer()
+    customer = CustomerBriefSerializer(source="record.customer")
+    about_record = ComplaintRecordSerializer(allow_null=True)
+    responsible_department = DepartmentRefSerializer(allow_null=True)
+    steps = EntrySerializer(source="entries", many=True)
+    actions = ActionSerializer(many=True)
+    outcome = BlankAsNullChoiceField(Outcome.choices)
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id", "record", "customer", "about_record", "responsible_department", "channel",
+            "severity", "wants_manager", "step", "step_since", "outcome", "close_reason",
+            "closed_at", "steps", "actions", "version", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ComplaintCreateInputSerializer(InputSerializer):
+    output_serializer = ComplaintOutputSerializer
+
+    customer = IdField()
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    category = IdField(help_text=_("A category of that stage."))
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    wants_manager = serializers.BooleanField(required=False, default=False)
+    about_record = IdField(required=False, allow_null=True, default=None)
+    responsible_department = IdField(required=False, allow_null=True, default=None)
+
+
+class StepInputSerializer(InputSerializer):
+    output_serializer = ComplaintOutputSerializer
+
+    step = serializers.ChoiceField(
+        choices=Step.choices,
+        help_text=_("The complaint's next step; any other is refused, naming the one expected."),
+    )
+    data = serializers.DictField(help_text=_("What the step asks for (see the complaint guide)."))
+    version = serializers.IntegerField(min_value=1, help_text=_("The version you last read."))
+
+
+class ComplaintFilter(filters.FilterSet):
+    step = filters.MultipleChoiceFilter(choices=Step.choices, distinct=False)
+    department = filters.NumberFilter(field_name="record__lead_department_id")
+
+    class Meta:
+        model = Complaint
+        fields: list[str] = []
+
+
+class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Complaints the caller may see (as their records), newest first, each with its steps."""
+
+    serializer_class = ComplaintOutputSerializer
+    lookup_value_regex = ID_PATTERN
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = ComplaintFilter
+
+    def get_queryset(self):
+        return (
+            complaint_visible(self.request.user)
+            .select_related("record__customer", "about_record", "responsible_department")
+            .prefetch_related(
+                Prefetch("entries", queryset=ComplaintStepEntry.objects.select_related("by")),
+                Prefetch("actions", queryset=ComplaintAction.objects.select_related("owner")),
+            )
+            .order_by("-id")
+        )
+
+    def _output(self, pk, status_code=status.HTTP_200_OK):
+        complaint = self.get_queryset().filter(pk=pk).first()
+        if complaint is None:
+            raise Http404
+        response = Response(ComplaintOutputSerializer(complaint).data, status=status_code)
+        response["ETag"] = f'"{complaint.version}"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._output(kwargs["pk"])
+
+    @extend_schema(
+        request=ComplaintCreateInputSerializer, responses={201: ComplaintOutputSerializer}
+    )
+    def create(self, request):
+        """受理: a complaint on a new record of any stage; severity sets the record's priority."""
+        serializer = ComplaintCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        complaint = services.complaint_open(
+            by=request.user,
+            customer_id=v["customer"],
+            stage=v["stage"],
+            category_id=v["category"],
+            subject=v["subject"],
+            description=v["description"],
+            channel=v["channel"],
+            severity=v["severity"],
+            wants_manager=v["wants_manager"],
+            about_record_id=v["about_record"],
+            responsible_department_id=v["responsible_department"],
+        )
+        return self._output(complaint.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=StepInputSerializer, responses={200: ComplaintOutputSerializer, 409: CONFLICT}
+    )
+    @action(detail=True, methods=["post"])
+    def steps(self, request, pk=None):
+        """Take the next step with its data. Out of order: 400 on `step` naming the step expected;
+        missing data: 400 naming each field under `data.`."""
+        if not complaint_visible(request.user).filter(pk=pk).exists():
+            raise Http404
+        serializer = StepInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        v = serializer.validated_data
+        try:
+            services.complaint_take_step(
+                by=request.user,
+                complaint_id=int(pk),
+                version=v["version"],
+                step=v["step"],
+                data=v["data"],
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(
+                {f"data.{field}": messages for field, messages in exc.message_dict.items()}
+            ) from exc
+        return self._output(pk)
