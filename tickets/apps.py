@@ -70,6 +70,14 @@ class TicketsConfig(AppConfig):
                 "breached time targets",
             )
         )
+        periodic.register(
+            periodic.PeriodicTask(
+                "tickets-complaint-actions",
+                "tickets.complaint_actions",
+                900.0,
+                "complaint actions due or late",
+            )
+        )
         events.subscribe(
             "record_created",
             "tickets.notify_department",

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import services
+from .complaints import services as complaints
 
 
 @shared_task(name="tickets.escalate_breaches")
@@ -8,3 +9,12 @@ def escalate_breaches() -> int:
     """Beat runs this every few minutes; each breach is announced once (BreachNotice): to the
     assignee per record, to the lead department's managers in one digest per run."""
     return services.breaches_escalate()
+
+
+@shared_task(name="tickets.complaint_actions")
+def complaint_actions() -> dict:
+    """Step 5's dates: owners reminded the day before, managers told once an action is late."""
+    return {
+        "reminded": complaints.complaint_actions_remind(),
+        "escalated": complaints.complaint_actions_escalate(),
+    }

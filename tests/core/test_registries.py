@@ -59,6 +59,7 @@ def test_periodic_tasks_come_from_the_apps_and_no_app_edits_celery_conf():
     assert names["core-outbox-resend"] == "core.outbox_resend"
     assert names["core-events-retry"] == "core.events_retry"
     assert names["tickets-escalate-breaches"] == "tickets.escalate_breaches"
+    assert names["tickets-complaint-actions"] == "tickets.complaint_actions"
     # every registered task exists
     app.loader.import_default_modules()
     assert set(names.values()) <= set(app.tasks)

@@ -366,3 +366,29 @@ def test_complaints_are_read_only_in_admin_with_their_steps(
     page = client.get(f"/admin/tickets/complaint/{complaint.pk}/change/").content.decode()
     assert "1 Show respect" in page  # the steps taken, inline
     assert client.get("/admin/tickets/complaint/add/").status_code == 403
+
+
+def test_action_owners_are_reminded_once_and_managers_told_once_when_late(
+    complaint, agent, manager
+):
+    import time_machine
+
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(complaint, step, agent)
+    act(complaint, agent)  # due tomorrow
+    today = timezone.localdate()
+    assert services.complaint_actions_remind(today=today) == 1
+    assert services.complaint_actions_remind(today=today) == 0  # once
+    assert services.complaint_actions_escalate(today=today + timedelta(days=1)) == 0  # not late
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert services.complaint_actions_escalate() == 1
+        assert services.complaint_actions_escalate() == 0
+    verbs = Notification.objects.values_list("recipient__username", "verb")
+    assert sorted(verbs) == [
+        ("agent", "complaint_action_due"),
+        ("agent", "complaint_action_late"),
+        ("manager", "complaint_action_late"),
+    ]
+    # done in time, nothing is late
+    services.complaint_action_done(by=agent, action_id=complaint.actions.get().pk)
+    assert not selectors.surprise_breaches().exists()

@@ -186,6 +186,9 @@ class ComplaintAction(models.Model):
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     told_at = models.DateTimeField(_("customer told in advance"), null=True, blank=True)
     original_due_date = models.DateField(_("first due date"), null=True, blank=True)
+    # Beat's claims: the owner is reminded once before the date, the managers told once after.
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["due_date", "pk"]

@@ -3,7 +3,7 @@ step 5's actions, closing and reopening. Every step change goes through
 servicedesk.core.transitions, which logs it and emits `complaint_step_changed` (the re-check's
 callback and survey subscribe to it: the callbacks and surveys issues)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +31,7 @@ from .models import (
 )
 
 EVENT = "complaint_step_changed"
+BEAT_LIMIT = 1000  # per run; the next run goes on
 # Steps whose entry may be revised while the next one is not yet taken. Step 5's actions change
 # through their own services, and a re-check's result has already moved the complaint on.
 REVISABLE = {Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS}
@@ -268,3 +269,61 @@ def complaint_reopen(*, by, complaint_id: int, reason: str) -> Complaint:
     return _move(
         Complaint(pk=complaint_id), Step.OPTIONS, by=by, reason=reason.strip(), extra=extra
     )
+
+
+# --- beat: step 5's dates (按期完成) ---------------------------------------------------------
+
+
+def complaint_actions_remind(*, today=None) -> int:
+    """Remind each open action's owner once, the working day before it is due (or on the day, for
+    an action planned for today). The claim is a state-filtered update, so two beats send one."""
+    today = today or timezone.localdate()
+    due = ComplaintAction.objects.filter(
+        done_at=None, reminded_at=None, due_date__lte=today + timedelta(days=1)
+    ).select_related("owner", "complaint__record")
+    sent = 0
+    for action in due[:BEAT_LIMIT]:
+        with transaction.atomic():
+            claimed = ComplaintAction.objects.filter(pk=action.pk, reminded_at=None).update(
+                reminded_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            record = action.complaint.record
+            notify(
+                recipients=[action.owner],
+                verb="complaint_action_due",
+                title=_("Complaint action due %(date)s: %(action)s (%(ref)s)")
+                % {"date": action.due_date, "action": action.description, "ref": record.reference},
+                url=record.get_absolute_url(),
+            )
+            sent += 1
+    return sent
+
+
+def complaint_actions_escalate(*, today=None) -> int:
+    """An open action past its date tells its owner and the complaint department's managers,
+    once: the customer was promised that date (a surprise breach unless they were told)."""
+    today = today or timezone.localdate()
+    late = ComplaintAction.objects.filter(
+        done_at=None, escalated_at=None, due_date__lt=today
+    ).select_related("owner", "complaint__record")
+    sent = 0
+    for action in late[:BEAT_LIMIT]:
+        with transaction.atomic():
+            claimed = ComplaintAction.objects.filter(pk=action.pk, escalated_at=None).update(
+                escalated_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            record = action.complaint.record
+            managers = [m.user for m in department_managers(record.lead_department_id)]
+            notify(
+                recipients=[action.owner, *managers],
+                verb="complaint_action_late",
+                title=_("Complaint action late since %(date)s: %(action)s (%(ref)s)")
+                % {"date": action.due_date, "action": action.description, "ref": record.reference},
+                url=record.get_absolute_url(),
+            )
+            sent += 1
+    return sent

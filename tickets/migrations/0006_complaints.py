@@ -50,6 +50,8 @@ class Migration(migrations.Migration):
                 ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done')),
                 ('told_at', models.DateTimeField(blank=True, null=True, verbose_name='customer told in advance')),
                 ('original_due_date', models.DateField(blank=True, null=True, verbose_name='first due date')),
+                ('reminded_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                ('escalated_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('complaint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='tickets.complaint')),
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaint_actions', to=settings.AUTH_USER_MODEL, verbose_name='owner')),
                 ('record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.servicerecord', verbose_name='linked record')),
