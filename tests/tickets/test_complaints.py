@@ -64,7 +64,10 @@ def act(complaint, agent):
 
 
 def to_recheck(complaint, agent):
-    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+    """Take the steps left before the re-check, from wherever the complaint is."""
+    order = [Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS]
+    current = Complaint.objects.get(pk=complaint.pk).step
+    for step in order[order.index(current) :]:
         take(complaint, step, agent)
     act(complaint, agent)
     for action in complaint.actions.all():
@@ -392,3 +395,26 @@ def test_action_owners_are_reminded_once_and_managers_told_once_when_late(
     # done in time, nothing is late
     services.complaint_action_done(by=agent, action_id=complaint.actions.get().pk)
     assert not selectors.surprise_breaches().exists()
+
+
+def test_metrics_against_hand_computed_figures(agent, manager, complaint_category):
+    import time_machine
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        first = complaint_open(agent, complaint_category)
+        second = complaint_open(agent, complaint_category)
+    for complaint, hours in ((first, 1), (second, 3)):
+        with time_machine.travel(start + timedelta(hours=hours), tick=False):
+            take(complaint, Step.RESPECT, agent)
+    with time_machine.travel(start + timedelta(hours=4), tick=False):
+        for complaint in (first, second):
+            to_recheck(Complaint.objects.get(pk=complaint.pk), agent)
+        take(first, Step.RECHECK, agent, {"result": "satisfied"})
+        take(second, Step.RECHECK, manager, {"result": "unreachable", "note": "三次未接"})
+    metrics = selectors.complaint_metrics(Complaint.objects.all())
+    assert (metrics["closed"], metrics["recovered"], metrics["recovery_rate"]) == (2, 1, 0.5)
+    assert metrics["average_time_in_step"][Step.RESPECT] == timedelta(hours=2)  # (1 h + 3 h) / 2
+    assert metrics["estimated_silent_dissatisfied"] == 52  # 2 complaints × 26
+    assert metrics["estimated_word_of_mouth"] == (8, 16)  # the one unrecovered × 8–16
+    assert metrics["surprise_breaches"] == 0
