@@ -1,9 +1,7 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
-
-from servicedesk.core.views import SectionPlaceholderView
 
 from . import views
+from .complaints import views as complaint_views
 
 app_name = "tickets"
 
@@ -25,17 +23,10 @@ urlpatterns = [
     ),
     path("records/<int:pk>/status/", views.RecordTransitionView.as_view(), name="transition"),
     path("records/<int:pk>/assign/", views.RecordAssignView.as_view(), name="assign"),
-    # Complaints are a later issue; the section stays a placeholder until then.
+    path("complaints/", complaint_views.ComplaintListView.as_view(), name="complaints"),
     path(
-        "complaints/",
-        SectionPlaceholderView.as_view(
-            section="complaints",
-            what=_(
-                "Complaints handled through the six steps: acknowledge, listen, "
-                "restate, options, act and re-check."
-            ),
-            title=_("Complaints"),
-        ),
-        name="complaints",
+        "complaints/<int:pk>/",
+        complaint_views.ComplaintDetailView.as_view(),
+        name="complaint_detail",
     ),
 ]

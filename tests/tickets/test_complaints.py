@@ -418,3 +418,39 @@ def test_metrics_against_hand_computed_figures(agent, manager, complaint_categor
     assert metrics["estimated_silent_dissatisfied"] == 52  # 2 complaints × 26
     assert metrics["estimated_word_of_mouth"] == (8, 16)  # the one unrecovered × 8–16
     assert metrics["surprise_breaches"] == 0
+
+
+def test_the_complaint_pages_show_the_list_and_the_steps(client, agent, complaint_category):
+    complaint = complaint_open(agent, complaint_category, severity="severe")
+    take(complaint, Step.RESPECT, agent)
+    client.force_login(agent)
+    listed = client.get("/complaints/?step=listen").content.decode()
+    assert complaint.record.reference in listed and "Severe" in listed
+    page = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "谢谢您把情况告诉我" in page and 'aria-current="step"' in page
+    assert client.get("/complaints/?step=act").content.decode().count("No complaint is at") == 1
+
+
+def test_the_complaint_pages_run_a_fixed_number_of_queries(
+    client, agent, complaint_category, django_assert_max_num_queries
+):
+    for _ in range(30):
+        complaint = complaint_open(agent, complaint_category)
+        take(complaint, Step.RESPECT, agent)
+    to_recheck(complaint, agent)
+    client.force_login(agent)
+    with django_assert_max_num_queries(8):
+        assert client.get("/complaints/").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
+
+
+def test_another_departments_complaint_page_is_not_found(client, agent, administrator):
+    from tests.factories import DepartmentFactory
+
+    finance = DepartmentFactory(code="finance")
+    billing = CategoryFactory(code="billing", stage=Stage.AFTER_SALE, lead_department=finance)
+    foreign = complaint_open(administrator, billing)
+    client.force_login(agent)
+    assert client.get(f"/complaints/{foreign.pk}/").status_code == 404
+    assert foreign.record.reference not in client.get("/complaints/").content.decode()

@@ -21,7 +21,6 @@ from servicedesk.core.api.serializers import (
     InputSerializer,
     UserRefSerializer,
 )
-from servicedesk.core.roles import Role, user_role
 
 from ..complaints import services
 from ..complaints.models import (
@@ -33,21 +32,10 @@ from ..complaints.models import (
     Severity,
     Step,
 )
+from ..complaints.selectors import complaint_visible
 from ..models import Stage
-from ..visibility import user_audience_keys
 
 CONFLICT = error_response("It changed since your version: see `current` and `changes`.")
-
-
-def complaint_visible(user):
-    """A complaint is seen by whoever sees its record (the record's audience)."""
-    qs = Complaint.objects.all()
-    role = user_role(user)
-    if role == Role.ADMINISTRATOR:
-        return qs
-    if role is None:
-        return qs.none()
-    return qs.filter(record__audience__has_any_keys=user_audience_keys(user))
 
 
 class ComplaintRecordSerializer(serializers.Serializer):

@@ -1,14 +1,52 @@
 """Reads for complaints."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from servicedesk.core.models import StatusChange
+from servicedesk.core.roles import Role, user_role
 from servicedesk.core.selectors import time_in_states
 
-from .models import STEPS, Complaint, ComplaintAction, Outcome, Step
+from ..visibility import user_audience_keys
+from .models import STEPS, Complaint, ComplaintAction, ComplaintStepEntry, Outcome, Step
+
+
+def complaint_visible(user) -> QuerySet[Complaint]:
+    """A complaint is seen by whoever sees its record (the record's audience)."""
+    qs = Complaint.objects.all()
+    role = user_role(user)
+    if role == Role.ADMINISTRATOR:
+        return qs
+    if role is None:
+        return qs.none()
+    return qs.filter(record__audience__has_any_keys=user_audience_keys(user))
+
+
+def complaint_list(user, *, steps: list[str] | None = None) -> QuerySet[Complaint]:
+    """Newest first (the primary key), with what a row shows: record, customer, open actions."""
+    qs = complaint_visible(user).select_related("record__customer", "record__assignee")
+    if steps:
+        qs = qs.filter(step__in=steps)
+    return qs.annotate(open_actions=Count("actions", filter=Q(actions__done_at=None))).order_by(
+        "-id"
+    )
+
+
+def complaint_get(user, pk: int) -> Complaint:
+    """One visible complaint with its steps and actions; DoesNotExist for anyone else's."""
+    return (
+        complaint_visible(user)
+        .select_related(
+            "record__customer", "record__assignee", "about_record", "responsible_department"
+        )
+        .prefetch_related(
+            Prefetch("entries", queryset=ComplaintStepEntry.objects.select_related("by")),
+            Prefetch("actions", queryset=ComplaintAction.objects.select_related("owner", "record")),
+        )
+        .get(pk=pk)
+    )
 
 
 def surprise_breaches(queryset: QuerySet | None = None) -> QuerySet[ComplaintAction]:
