@@ -3,6 +3,9 @@
 
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,7 +32,10 @@ FIELD_LABELS = {
 }
 
 
-def _text(value) -> str:
+def _text(key: str, value) -> str:
+    if key == "said_at" and value:
+        moment = parse_datetime(value)
+        return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
     if value is True:
         return _("yes")
     if value is False:
@@ -57,7 +63,7 @@ def entry_rows(entry) -> list[tuple[str, str]]:
         return rows
     if entry.step == Step.ACT:
         return [(_("Actions planned"), str(len(data.get("actions", []))))]
-    return [(FIELD_LABELS.get(k, k), _text(v)) for k, v in data.items() if v not in ("", None)]
+    return [(FIELD_LABELS.get(k, k), _text(k, v)) for k, v in data.items() if v not in ("", None)]
 
 
 class ComplaintListView(DeskView):
