@@ -15,6 +15,7 @@ from servicedesk.core.models import DepartmentMembership
 
 from . import services
 from .catalogue import catalogue_seed_defaults
+from .complaints import demo as complaints_demo
 from .models import (
     ACTIVE_STATUSES,
     DepartmentRoutingPolicy,
@@ -53,12 +54,14 @@ def seed(stdout=None) -> dict:
     if ServiceRecord.objects.exists():
         if stdout:
             stdout.write("tickets: demo records already present")
+        complaints_demo.seed(stdout)
         return catalogue
     rng = random.Random(4)  # noqa: S311 - demo data, reproducible on purpose
     with transaction.atomic():
         count = _records(rng, list(catalogue["categories"].values()))
     if stdout:
         stdout.write(f"tickets: {len(catalogue['categories'])} categories, {count} records")
+    complaints_demo.seed(stdout)
     return catalogue
 
 

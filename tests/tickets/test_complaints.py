@@ -454,3 +454,15 @@ def test_another_departments_complaint_page_is_not_found(client, agent, administ
     client.force_login(agent)
     assert client.get(f"/complaints/{foreign.pk}/").status_code == 404
     assert foreign.record.reference not in client.get("/complaints/").content.decode()
+
+
+def test_the_demo_has_a_complaint_waiting_at_every_step(db):
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
+    steps = set(Complaint.objects.values_list("step", flat=True))
+    assert steps == set(STEPS_TAKEN)
+    assert Complaint.objects.filter(wants_manager=True, severity="severe").exists()
+    count = Complaint.objects.count()
+    call_command("seed_demo", verbosity=0)
+    assert Complaint.objects.count() == count
