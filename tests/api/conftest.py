@@ -29,6 +29,7 @@ from tests.followups.factories import RuleFactory
 from tests.tickets.factories import CalendarFactory, CategoryFactory, PolicyFactory
 from tickets import services as record_services
 from tickets.complaints import services as complaint_services
+from tickets.complaints.models import ComplaintAction
 from tickets.models import Stage
 
 from .schema_checks import in_test_transaction
@@ -58,6 +59,7 @@ class Desk:
 
     ids: dict[str, list[int]] = field(default_factory=dict)
     attachment_ids: list[int] = field(default_factory=list)
+    action_ids: list[int] = field(default_factory=list)  # complaint actions, under "complaints"
     users: list[int] = field(default_factory=list)
     stages: dict[int, str] = field(default_factory=dict)  # category id → its stage
 
@@ -146,6 +148,12 @@ def desk(db, agent, manager, administrator, department):
         step="respect",
         data={"words": "谢谢您把情况告诉我"},
     )
+    action = ComplaintAction.objects.create(
+        complaint=complaint,
+        description="Re-install the door",
+        owner=agent,
+        due_date=timezone.localdate() + timedelta(days=1),
+    )
     soon = timezone.now() + timedelta(days=1)
     visits = [
         followup_services.visit_create(
@@ -182,6 +190,7 @@ def desk(db, agent, manager, administrator, department):
             "organisation": [organisation.pk],
         },
         attachment_ids=[attachment.pk],
+        action_ids=[action.pk],
         users=[agent.pk, manager.pk, colleague.pk, administrator.pk],
         stages={installation.pk: Stage.AFTER_SALE, consulting.pk: Stage.PRE_SALE},
     )

@@ -93,6 +93,8 @@ def _use_seeds(case, n: int, desk, users) -> None:
         case.path_parameters["id"] = ids[n % len(ids)]
     if "attachment_id" in (case.path_parameters or {}):
         case.path_parameters["attachment_id"] = desk.attachment_ids[0]
+    if "action_id" in (case.path_parameters or {}):
+        case.path_parameters["action_id"] = desk.action_ids[0]
     body = case.body
     if not isinstance(body, dict):
         return

@@ -37,6 +37,7 @@ def test_non_numeric_ids_are_a_json_404_on_every_operation(admin_api, schema, de
             continue
         for bad in BAD_IDS:
             url = path.replace("{id}", bad).replace("{attachment_id}", "1")
+            url = url.replace("{action_id}", "1")
             response = getattr(admin_api, method)(url, {}, format="json")
             _error(response, 404)
             checked += 1
@@ -131,6 +132,7 @@ def test_a_body_that_is_not_a_json_object_is_a_400_on_every_write(admin_api, sch
             continue
         collection = path.removeprefix("/api/v1/").split("/")[0]
         url = path.replace("{id}", str(desk.ids[collection][0]))
+        url = url.replace("{action_id}", str(desk.action_ids[0]))
         response = admin_api.generic(method.upper(), url, body, content_type="application/json")
         error = _error(response, 400)
         assert "non_field_errors" in error["fields"], (method, path, error)
@@ -142,6 +144,7 @@ def test_invalid_json_is_a_400_parse_error_on_every_write(admin_api, schema, des
             continue
         collection = path.removeprefix("/api/v1/").split("/")[0]
         url = path.replace("{id}", str(desk.ids[collection][0]))
+        url = url.replace("{action_id}", str(desk.action_ids[0]))
         response = admin_api.generic(
             method.upper(), url, "{not json", content_type="application/json"
         )

@@ -22,7 +22,8 @@ def _writes(schema):
 
 def _url(path, desk):
     collection = path.removeprefix("/api/v1/").split("/")[0]
-    return path.replace("{id}", str(desk.ids[collection][0]))
+    url = path.replace("{id}", str(desk.ids[collection][0]))
+    return url.replace("{action_id}", str(desk.action_ids[0]))
 
 
 def test_every_write_refuses_an_unknown_field_naming_it(admin_api, schema, desk):

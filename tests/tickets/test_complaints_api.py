@@ -109,3 +109,42 @@ def test_the_list_runs_a_fixed_number_of_queries(
         body = agent_api.get(f"{URL}?step=listen").json()
     assert len(body["results"]) == 25 and body["next"]
     assert all(len(c["steps"]) == 1 for c in body["results"])
+
+
+def test_step_5_actions_are_done_and_moved_through_the_api(agent_api, agent, complaint_category):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    complaint = complaint_open(agent, complaint_category)
+    steps = [
+        ("respect", {"words": "您好"}),
+        ("listen", {"feeling": "a", "want": "b", "thinking": "c", "facts": "d"}),
+        ("restate", {"request": "r", "confirmed": True}),
+        ("options", {"options": [{"description": "o", "remedy": "refund"}], "choice": 0}),
+    ]
+    for step, data in steps:
+        services.complaint_take_step(
+            by=agent, complaint_id=complaint.pk, version=None, step=step, data=data
+        )
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    actions = [{"description": "退款", "owner": agent.pk, "due_date": tomorrow.isoformat()}]
+    services.complaint_take_step(
+        by=agent, complaint_id=complaint.pk, version=None, step="act", data={"actions": actions}
+    )
+    action = complaint.actions.get()
+    later = (tomorrow + timedelta(days=2)).isoformat()
+    moved = agent_api.post(
+        f"{URL}{complaint.pk}/actions/{action.pk}/new-date/", {"new_due_date": later}, format="json"
+    )
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["actions"][0]["due_date"] == later
+    past = agent_api.post(
+        f"{URL}{complaint.pk}/actions/{action.pk}/new-date/",
+        {"new_due_date": "2020-01-01"},
+        format="json",
+    )
+    assert past.status_code == 400 and "new_due_date" in past.json()["error"]["fields"]
+    assert agent_api.post(f"{URL}{complaint.pk + 1}/actions/{action.pk}/done/").status_code == 404
+    done = agent_api.post(f"{URL}{complaint.pk}/actions/{action.pk}/done/")
+    assert done.status_code == 200 and done.json()["step"] == "recheck"

@@ -16,6 +16,7 @@ from customers.api.serializers import BlankAsNullChoiceField
 from servicedesk.core.api.schema import error_response
 from servicedesk.core.api.serializers import (
     ID_PATTERN,
+    BoundedDateField,
     DepartmentRefSerializer,
     IdField,
     InputSerializer,
@@ -115,6 +116,12 @@ class StepInputSerializer(InputSerializer):
     version = serializers.IntegerField(min_value=1, help_text=_("The version you last read."))
 
 
+class ActionNewDateInputSerializer(InputSerializer):
+    output_serializer = ComplaintOutputSerializer
+
+    new_due_date = BoundedDateField(help_text=_("The new date the customer was told; not past."))
+
+
 class ComplaintFilter(filters.FilterSet):
     step = filters.MultipleChoiceFilter(choices=Step.choices, distinct=False)
     department = filters.NumberFilter(field_name="record__lead_department_id")
@@ -201,4 +208,44 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise ValidationError(
                 {f"data.{field}": messages for field, messages in exc.message_dict.items()}
             ) from exc
+        return self._output(pk)
+
+    def _visible_action(self, pk, action_id) -> int:
+        if not complaint_visible(self.request.user).filter(pk=pk).exists():
+            raise Http404
+        if not ComplaintAction.objects.filter(pk=action_id, complaint_id=pk).exists():
+            raise Http404
+        return int(action_id)
+
+    @extend_schema(request=None, responses={200: ComplaintOutputSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"actions/(?P<action_id>\d{1,18})/done",
+        url_name="action-done",
+    )
+    def action_done(self, request, pk=None, action_id=None):
+        """Step 5: an action is done; the last one of the round moves the complaint to step 6."""
+        services.complaint_action_done(
+            by=request.user, action_id=self._visible_action(pk, action_id)
+        )
+        return self._output(pk)
+
+    @extend_schema(request=ActionNewDateInputSerializer, responses={200: ComplaintOutputSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"actions/(?P<action_id>\d{1,18})/new-date",
+        url_name="action-new-date",
+    )
+    def action_new_date(self, request, pk=None, action_id=None):
+        """The customer was told in advance that the action needs a new date (not a surprise)."""
+        action_pk = self._visible_action(pk, action_id)
+        serializer = ActionNewDateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.complaint_action_told(
+            by=request.user,
+            action_id=action_pk,
+            new_due_date=serializer.validated_data["new_due_date"],
+        )
         return self._output(pk)
