@@ -466,3 +466,17 @@ def test_the_demo_has_a_complaint_waiting_at_every_step(db):
     count = Complaint.objects.count()
     call_command("seed_demo", verbosity=0)
     assert Complaint.objects.count() == count
+
+
+@pytest.mark.parametrize("record", ["abc", 10**9])
+def test_an_action_linking_a_record_that_is_not_there_is_refused(complaint, agent, record):
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(complaint, step, agent)
+    data = {
+        "actions": [
+            {"description": "返工", "owner": agent.pk, "due_date": tomorrow(), "record": record}
+        ]
+    }
+    with pytest.raises((ValidationError, DomainError)):
+        take(complaint, Step.ACT, agent, data)
+    assert not ComplaintAction.objects.exists()

@@ -16,6 +16,7 @@ from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.selectors import department_managers
 from servicedesk.core.transitions import record_initial_state, transition
 
+from ..models import ServiceRecord
 from ..selectors import record_visible
 from ..services import record_create
 from . import steps
@@ -161,6 +162,8 @@ def complaint_take_step(
             _("Only a manager closes a complaint whose customer could not be reached."),
             field="result",
         )
+    if step == Step.ACT:
+        _check_linked_records(by, cleaned["actions"])
     rounds = complaint.entries.filter(step=step).count()
     ComplaintStepEntry.objects.create(
         complaint=complaint,
@@ -192,6 +195,18 @@ def complaint_take_step(
     if to == Step.CLOSED:
         return _close(complaint, by=by, outcome=Outcome.SATISFIED, reason="")
     return _move(complaint, to, by=by)
+
+
+def _check_linked_records(by, actions: list[dict]) -> None:
+    """An action may name a record (the rework's own, say): one the person planning may see."""
+    wanted = {a["record"] for a in actions if a["record"]}
+    if not wanted:
+        return
+    records = ServiceRecord.objects if by is None else record_visible(by)
+    found = set(records.filter(pk__in=wanted).values_list("pk", flat=True))
+    for i, action in enumerate(actions):
+        if action["record"] and action["record"] not in found:
+            raise DomainError(_("Choose a record you can see."), field=f"actions.{i}.record")
 
 
 def _close(complaint, *, by, outcome: str, reason: str) -> Complaint:

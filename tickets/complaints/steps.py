@@ -157,6 +157,9 @@ def _act(data, errors, now):
         if not isinstance(owner, int) or not users.filter(pk=owner).exists():
             sub.add("owner", _("Choose who does it."))
         due = _date(item.get("due_date"), "due_date", sub, today=today)
+        record = item.get("record")
+        if record not in (None, "") and (not isinstance(record, int) or isinstance(record, bool)):
+            sub.add("record", _("Give the linked record's id."))
         for field, messages in sub.items():
             for message in messages:
                 errors.add(f"actions.{i}.{field}", message)
