@@ -13,9 +13,8 @@ from django.utils import timezone
 
 from customers.models import ContactPoint
 from servicedesk.core.models import Department
-from servicedesk.core.roles import Role, user_role
-from servicedesk.core.selectors import user_department_ids
-from tickets.visibility import user_audience_keys
+from servicedesk.core.selectors import rate, user_department_ids
+from tickets.visibility import audience_visible
 
 from .models import CallbackAttempt, CallbackVisit, VisitStatus
 
@@ -23,13 +22,7 @@ User = get_user_model()
 
 
 def visit_visible(user) -> QuerySet[CallbackVisit]:
-    qs = CallbackVisit.objects.all()
-    role = user_role(user)
-    if role == Role.ADMINISTRATOR:
-        return qs
-    if role is None:
-        return qs.none()
-    return qs.filter(audience__has_any_keys=user_audience_keys(user))
+    return audience_visible(CallbackVisit.objects.all(), user)
 
 
 def with_list_data(qs: QuerySet) -> QuerySet:
@@ -160,16 +153,12 @@ RATE_COUNTS = {
 }
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def with_rates(counts: dict) -> dict:
     return {
         **counts,
-        "on_time_rate": _ratio(counts["on_time"], counts["due"]),
-        "reach_rate": _ratio(counts["reached"], counts["done"] + counts["missed"]),
-        "issue_find_rate": _ratio(counts["new_issues"], counts["reached"]),
+        "on_time_rate": rate(counts["on_time"], counts["due"]),
+        "reach_rate": rate(counts["reached"], counts["done"] + counts["missed"]),
+        "issue_find_rate": rate(counts["new_issues"], counts["reached"]),
     }
 
 

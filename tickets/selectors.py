@@ -15,7 +15,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from servicedesk.core.roles import Role, user_role
 from servicedesk.core.selectors import user_department_ids
 
 from .models import (
@@ -25,7 +24,7 @@ from .models import (
     ServiceCategory,
     ServiceRecord,
 )
-from .visibility import user_audience_keys
+from .visibility import audience_visible
 
 # A target is "due soon" when it falls within this window; tickets code owns the default.
 DUE_SOON = timedelta(hours=4)
@@ -39,13 +38,7 @@ def record_visible(user) -> QuerySet[ServiceRecord]:
     One predicate on the record's audience (tickets.visibility), so the lists' ordered index walks
     test it row by row and a narrow audience is found through the GIN index.
     """
-    qs = ServiceRecord.objects.all()
-    role = user_role(user)
-    if role == Role.ADMINISTRATOR:
-        return qs
-    if role is None:
-        return qs.none()
-    return qs.filter(audience__has_any_keys=user_audience_keys(user))
+    return audience_visible(ServiceRecord.objects.all(), user)
 
 
 def _running() -> Q:

@@ -11,6 +11,7 @@ The services that change any of the three (record_create, record_assign) write t
 same save; nothing else changes the lead or collaborating departments of a record.
 """
 
+from servicedesk.core.roles import Role, user_role
 from servicedesk.core.selectors import user_department_ids
 
 
@@ -39,3 +40,15 @@ def user_audience_keys(user) -> list[str]:
 def audience_admits(audience: dict, user) -> bool:
     """The same test as the lists' `audience ?| keys`, for a record not yet saved."""
     return any(key in audience for key in user_audience_keys(user))
+
+
+def audience_visible(queryset, user, *, field: str = "audience"):
+    """The rows of `queryset` the user may see by an audience (their own, or a related one's,
+    e.g. "record__audience"): administrators all, people without a desk role none, everyone
+    else the rows whose audience holds one of their keys. Records, visits and complaints use it."""
+    role = user_role(user)
+    if role == Role.ADMINISTRATOR:
+        return queryset
+    if role is None:
+        return queryset.none()
+    return queryset.filter(**{f"{field}__has_any_keys": user_audience_keys(user)})

@@ -95,3 +95,9 @@ def time_in_states(model, *, field: str = "status", object_ids=None, now=None) -
         .order_by()
     )
     return {row["to_state"]: row["spent"] for row in rows}
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A KPI's share, rounded to 4 places; None for a zero divisor, which pages show as "—"
+    (never 0%): callback rates, the complaint recovery rate and the dashboards use it."""
+    return round(part / whole, 4) if whole else None

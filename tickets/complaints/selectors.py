@@ -6,22 +6,15 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from servicedesk.core.models import StatusChange
-from servicedesk.core.roles import Role, user_role
-from servicedesk.core.selectors import time_in_states
+from servicedesk.core.selectors import rate, time_in_states
 
-from ..visibility import user_audience_keys
+from ..visibility import audience_visible
 from .models import STEPS, Complaint, ComplaintAction, ComplaintStepEntry, Outcome, Step
 
 
 def complaint_visible(user) -> QuerySet[Complaint]:
     """A complaint is seen by whoever sees its record (the record's audience)."""
-    qs = Complaint.objects.all()
-    role = user_role(user)
-    if role == Role.ADMINISTRATOR:
-        return qs
-    if role is None:
-        return qs.none()
-    return qs.filter(record__audience__has_any_keys=user_audience_keys(user))
+    return audience_visible(Complaint.objects.all(), user, field="record__audience")
 
 
 def complaint_list(user, *, steps: list[str] | None = None) -> QuerySet[Complaint]:
@@ -67,10 +60,6 @@ SILENT_PER_COMPLAINT = 26
 WORD_OF_MOUTH = (8, 16)
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def complaint_metrics(complaints: QuerySet[Complaint]) -> dict:
     """Recovery rate = closed satisfied ÷ closed; the average time in each step (from the step
     log, loops counted each time); surprise breaches; the TARP estimates, labelled as such."""
@@ -93,7 +82,7 @@ def complaint_metrics(complaints: QuerySet[Complaint]) -> dict:
     )
     return {
         **counts,
-        "recovery_rate": _ratio(counts["recovered"], counts["closed"]),
+        "recovery_rate": rate(counts["recovered"], counts["closed"]),
         "average_time_in_step": {
             step: times[step] / entered[step] for step in STEPS if entered.get(step)
         },

@@ -289,56 +289,55 @@ def complaint_reopen(*, by, complaint_id: int, reason: str) -> Complaint:
 # --- beat: step 5's dates (按期完成) ---------------------------------------------------------
 
 
-def complaint_actions_remind(*, today=None) -> int:
-    """Remind each open action's owner once, the working day before it is due (or on the day, for
-    an action planned for today). The claim is a state-filtered update, so two beats send one."""
-    today = today or timezone.localdate()
-    due = ComplaintAction.objects.filter(
-        done_at=None, reminded_at=None, due_date__lte=today + timedelta(days=1)
-    ).select_related("owner", "complaint__record")
+def _announce_once(actions, *, claim: str, verb: str, title, managers: bool) -> int:
+    """Claim each action's `claim` timestamp with a state-filtered update, then notify: two beats
+    running at once send one notice per action."""
     sent = 0
-    for action in due[:BEAT_LIMIT]:
+    for action in actions.select_related("owner", "complaint__record")[:BEAT_LIMIT]:
         with transaction.atomic():
-            claimed = ComplaintAction.objects.filter(pk=action.pk, reminded_at=None).update(
-                reminded_at=timezone.now()
+            claimed = ComplaintAction.objects.filter(pk=action.pk, **{claim: None}).update(
+                **{claim: timezone.now()}
             )
             if not claimed:
                 continue
             record = action.complaint.record
+            recipients = [action.owner]
+            if managers:
+                recipients += [m.user for m in department_managers(record.lead_department_id)]
             notify(
-                recipients=[action.owner],
-                verb="complaint_action_due",
-                title=_("Complaint action due %(date)s: %(action)s (%(ref)s)")
+                recipients=recipients,
+                verb=verb,
+                title=title
                 % {"date": action.due_date, "action": action.description, "ref": record.reference},
                 url=record.get_absolute_url(),
             )
             sent += 1
     return sent
+
+
+def complaint_actions_remind(*, today=None) -> int:
+    """Remind each open action's owner once, the day before it is due (or on the day, for an
+    action planned for today)."""
+    today = today or timezone.localdate()
+    return _announce_once(
+        ComplaintAction.objects.filter(
+            done_at=None, reminded_at=None, due_date__lte=today + timedelta(days=1)
+        ),
+        claim="reminded_at",
+        verb="complaint_action_due",
+        title=_("Complaint action due %(date)s: %(action)s (%(ref)s)"),
+        managers=False,
+    )
 
 
 def complaint_actions_escalate(*, today=None) -> int:
     """An open action past its date tells its owner and the complaint department's managers,
     once: the customer was promised that date (a surprise breach unless they were told)."""
     today = today or timezone.localdate()
-    late = ComplaintAction.objects.filter(
-        done_at=None, escalated_at=None, due_date__lt=today
-    ).select_related("owner", "complaint__record")
-    sent = 0
-    for action in late[:BEAT_LIMIT]:
-        with transaction.atomic():
-            claimed = ComplaintAction.objects.filter(pk=action.pk, escalated_at=None).update(
-                escalated_at=timezone.now()
-            )
-            if not claimed:
-                continue
-            record = action.complaint.record
-            managers = [m.user for m in department_managers(record.lead_department_id)]
-            notify(
-                recipients=[action.owner, *managers],
-                verb="complaint_action_late",
-                title=_("Complaint action late since %(date)s: %(action)s (%(ref)s)")
-                % {"date": action.due_date, "action": action.description, "ref": record.reference},
-                url=record.get_absolute_url(),
-            )
-            sent += 1
-    return sent
+    return _announce_once(
+        ComplaintAction.objects.filter(done_at=None, escalated_at=None, due_date__lt=today),
+        claim="escalated_at",
+        verb="complaint_action_late",
+        title=_("Complaint action late since %(date)s: %(action)s (%(ref)s)"),
+        managers=True,
+    )
