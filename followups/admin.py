@@ -37,6 +37,7 @@ class GreetingDateAdmin(admin.ModelAdmin):
 @admin.register(CallbackVisit)
 class CallbackVisitAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["id", "customer", "purpose", "method", "status", "due_at", "assignee"]
+    list_select_related = ["customer", "assignee"]  # assignee is nullable: not followed by default
     list_filter = ["status", "purpose", "method"]
     raw_id_fields = ["customer", "contact", "source_record", "new_issue_record", "new_need_record"]
     date_hierarchy = "due_at"

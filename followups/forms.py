@@ -3,9 +3,10 @@ DomainErrors land on these forms through servicedesk.core.forms.add_service_erro
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.core.forms import DateInput, UserChoiceField
+from servicedesk.core.forms import DeskDateField, UserChoiceField
 
 from .models import Expectation, Method, ProductState, Purpose
 
@@ -178,12 +179,7 @@ class ListFilterForm(forms.Form):
         choices=[("today", _("Due by tonight")), ("week", _("Due this week"))],
         required=False,
     )
-    day = forms.DateField(
-        label=_("Day"),
-        required=False,
-        widget=DateInput(),
-        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
-    )
+    day = DeskDateField(label=_("Day"), required=False)
 
 
 class MonthForm(forms.Form):
@@ -200,28 +196,21 @@ MAX_PERIOD_DAYS = 366
 
 
 class PeriodForm(forms.Form):
-    since = forms.DateField(
-        label=_("From"),
-        required=False,
-        widget=DateInput(),
-        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
-    )
-    until = forms.DateField(
-        label=_("To (inclusive)"),
-        required=False,
-        widget=DateInput(),
-        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
-    )
+    since = DeskDateField(label=_("From"), required=False)
+    until = DeskDateField(label=_("To (inclusive)"), required=False)
 
     def clean(self):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
+        too_long = ValidationError(
+            _("Choose at most %(n)d days; the dashboards compare longer periods.")
+            % {"n": MAX_PERIOD_DAYS}
+        )
         if since and until:
             if until < since:
                 raise ValidationError(_("The end of the period is before its start."))
             if (until - since).days > MAX_PERIOD_DAYS:
-                raise ValidationError(
-                    _("Choose at most %(n)d days; the dashboards compare longer periods.")
-                    % {"n": MAX_PERIOD_DAYS}
-                )
+                raise too_long
+        elif since and (timezone.localdate() - since).days > MAX_PERIOD_DAYS:
+            raise too_long  # the view ends a period given only its start today
         return data

@@ -393,9 +393,10 @@ class CallbackVisit(TimeStampedModel):
                 condition=Q(purpose="complaint_recheck", status="scheduled"),
                 name="one_open_recheck_per_record",
             ),
+            # Among scheduled visits: a merge may bring two finished ones of a period together.
             models.UniqueConstraint(
                 fields=["rule", "customer", "period"],
-                condition=NOT_CANCELLED & Q(period__isnull=False, rule__isnull=False),
+                condition=SCHEDULED & Q(period__isnull=False, rule__isnull=False),
                 name="one_visit_per_rule_customer_period",
             ),
             models.CheckConstraint(
@@ -432,9 +433,6 @@ class CallbackVisit(TimeStampedModel):
         if now < self.due_at:
             return "upcoming"
         return "due" if now < self.window_end else "overdue"
-
-    def allowed_next(self) -> list[str]:
-        return sorted(self.ALLOWED_TRANSITIONS.get(self.status, ()))
 
 
 class CallbackAttempt(models.Model):

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from customers.models import Address, Customer
 from servicedesk.core.concurrency import lock_current, versioned_update
@@ -129,8 +130,9 @@ def _visit(
 
 
 def _insert(visits: list[CallbackVisit], *, by=None) -> list[CallbackVisit]:
-    """Save new visits with the first row of their status log, in two statements."""
-    created = CallbackVisit.objects.bulk_create(visits)
+    """Save new visits with their first history row and the first row of their status log, in
+    three statements (simple-history's bulk helper, as customers' imports use)."""
+    created = bulk_create_with_history(visits, CallbackVisit, default_user=by)
     content_type = ContentType.objects.get_for_model(CallbackVisit)
     StatusChange.objects.bulk_create(
         StatusChange(
@@ -470,13 +472,13 @@ def visit_not_reached(*, by, visit_id: int, version: int | None, note: str = "")
     visit.attempts += 1
     visit._history_user = by
     if visit.attempts >= max_attempts:
-        visit.version += 1
-        visit.save()
+        # One write: the attempt count goes with the move (one version, one history row).
         visit = _move(
             visit,
             VisitStatus.MISSED,
             by=by,
             reason=_("not reached after %(n)d attempts") % {"n": visit.attempts},
+            extra={"attempts": visit.attempts},
         )
         visit_escalate(visit_id=visit.pk)
         return visit
@@ -671,7 +673,7 @@ def visit_reschedule(
 def _stamp(obj, by, reason: str = "") -> None:
     obj._history_user = by
     if reason:
-        obj._change_reason = reason[:100]
+        obj._change_reason = reason  # cut to the history's length by core.signals
 
 
 @transaction.atomic
@@ -799,12 +801,16 @@ def visits_mark_missed(*, now: datetime | None = None, limit: int = 1000) -> int
 
 
 def visits_before_merge(*, survivor_id: int, duplicate_id: int, by=None) -> int:
-    """Before the duplicate's visits move to the survivor: a periodic or greeting visit both have
-    for the same rule and period would break the one-visit-per-period key, so the duplicate's is
-    cancelled (kept, with the reason) and the survivor's stays."""
+    """Before the duplicate's visits move to the survivor: a scheduled periodic or greeting visit
+    of a rule and period the survivor already has (made or still to make) is cancelled, with the
+    reason, so the survivor is not called twice. Finished visits move as they are: the key
+    one_visit_per_rule_customer_period holds only among scheduled visits."""
     clashing = CallbackVisit.objects.filter(
-        customer_id=duplicate_id, period__isnull=False, rule__isnull=False
-    ).exclude(status=VisitStatus.CANCELLED)
+        customer_id=duplicate_id,
+        period__isnull=False,
+        rule__isnull=False,
+        status=VisitStatus.SCHEDULED,
+    )
     survivor_keys = set(
         CallbackVisit.objects.filter(customer_id=survivor_id, period__isnull=False)
         .exclude(status=VisitStatus.CANCELLED)

@@ -252,7 +252,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='callbackvisit',
-            constraint=models.UniqueConstraint(condition=models.Q(models.Q(('status', 'cancelled'), _negated=True), ('period__isnull', False), ('rule__isnull', False)), fields=('rule', 'customer', 'period'), name='one_visit_per_rule_customer_period'),
+            constraint=models.UniqueConstraint(condition=models.Q(('status', 'scheduled'), ('period__isnull', False), ('rule__isnull', False)), fields=('rule', 'customer', 'period'), name='one_visit_per_rule_customer_period'),
         ),
         migrations.AddConstraint(
             model_name='callbackvisit',

@@ -75,12 +75,12 @@ def subscribe(
     _subscribers[name] = Subscriber(name=name, event=event, handler=handler, when=when)
 
 
-def subscribers_of(event: str, payload: dict | None = None) -> list[Subscriber]:
+def subscribers_of(event: str, payload: dict) -> list[Subscriber]:
     return sorted(
         (
             s
             for s in _subscribers.values()
-            if s.event == event and (s.when is None or payload is None or s.when(payload))
+            if s.event == event and (s.when is None or s.when(payload))
         ),
         key=lambda s: s.name,
     )

@@ -1,3 +1,4 @@
+import datetime
 import zoneinfo
 
 from django import forms
@@ -17,6 +18,26 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DeskDateField(forms.DateField):
+    """A page's date from 1970 to 2099: past either end the day's bounds overflow (a 500) and a
+    period reaching 1970 would read every row since."""
+
+    widget = DateInput
+    default_error_messages = {
+        "invalid": _("Enter a date as YYYY-MM-DD."),
+        "out_of_range": _("Enter a date from 1970 to 2099."),
+    }
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None and not datetime.date(1970, 1, 1) <= result <= LAST_DAY:
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return result
+
+
+LAST_DAY = datetime.date(2099, 12, 31)
 
 
 def add_service_error(form: forms.Form, exc: DomainError | ValidationError) -> None:

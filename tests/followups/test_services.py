@@ -432,6 +432,20 @@ def test_merge_keeps_one_visit_per_rule_and_period(key_rule, agent):
     assert cancelled.customer_id == survivor.pk  # moved, cancelled, kept with its reason
 
 
+def test_merge_of_two_customers_whose_period_visits_were_both_made(key_rule, agent):
+    # Made visits cannot be cancelled: they move as they are, and the merge goes through.
+    survivor, duplicate = CustomerFactory.create_batch(2, management_tier="key")
+    with time_machine.travel(at("2026-11-24 08:00"), tick=False):
+        services.visits_scan()
+        for visit in CallbackVisit.objects.all():
+            services.visit_complete(
+                by=agent, visit_id=visit.pk, version=None, reached_person="本人"
+            )
+    customer_merge(survivor_id=survivor.pk, duplicate_id=duplicate.pk, by=agent)
+    statuses = CallbackVisit.objects.values_list("customer_id", "status")
+    assert sorted(statuses) == [(survivor.pk, "done"), (survivor.pk, "done")]
+
+
 # --- rates ----------------------------------------------------------------------------------------
 
 

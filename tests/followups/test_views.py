@@ -643,3 +643,21 @@ def test_a_long_cancel_reason_is_kept_whole_in_the_log(agent_client, visit):
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CANCELLED
     assert StatusChange.objects.get(object_id=visit.pk, to_state="cancelled").reason == reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/callbacks/?day=9999-12-31",
+        "/callbacks/?day=0001-01-01",
+        "/callbacks/manager/?until=9999-12-31",
+        "/callbacks/manager/?since=0001-01-01",
+        "/callbacks/manager/?since=1971-01-01",  # a one-ended period reading every visit since
+    ],
+)
+def test_dates_out_of_range_are_a_message_not_a_500(client, manager, url):
+    client.force_login(manager)
+    response = client.get(url)
+    assert response.status_code in (200, 400)
+    html = response.content.decode()
+    assert "Enter a date from 1970 to 2099." in html or "Choose at most 366 days" in html

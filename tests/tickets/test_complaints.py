@@ -480,3 +480,23 @@ def test_an_action_linking_a_record_that_is_not_there_is_refused(complaint, agen
     with pytest.raises((ValidationError, DomainError)):
         take(complaint, Step.ACT, agent, data)
     assert not ComplaintAction.objects.exists()
+
+
+def test_an_unknown_responsible_department_is_refused_before_anything_is_saved(
+    agent, complaint_category
+):
+    with pytest.raises(DomainError) as refused:
+        complaint_open(agent, complaint_category, responsible_department_id=987654)
+    assert refused.value.field == "responsible_department"
+    assert not Complaint.objects.exists()
+
+
+def test_a_new_date_told_to_the_customer_is_reminded_and_escalated_afresh(complaint, agent):
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(complaint, step, agent)
+    act(complaint, agent)
+    action = complaint.actions.get()
+    assert services.complaint_actions_remind() == 1
+    later = timezone.localdate() + timedelta(days=1)
+    services.complaint_action_told(by=agent, action_id=action.pk, new_due_date=later)
+    assert services.complaint_actions_remind() == 1  # the new date is reminded too

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from servicedesk.core.concurrency import lock_current
 from servicedesk.core.exceptions import DomainError, InvalidTransition
+from servicedesk.core.models import Department
 from servicedesk.core.notifications import notify
 from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.selectors import department_managers
@@ -80,6 +81,11 @@ def complaint_open(
         raise DomainError(_("Choose how the complaint came in."), field="channel")
     if severity not in Severity.values:
         raise DomainError(_("Choose a severity."), field="severity")
+    if (
+        responsible_department_id
+        and not Department.objects.filter(pk=responsible_department_id, is_active=True).exists()
+    ):
+        raise DomainError(_("Choose an active department."), field="responsible_department")
     about = None
     if about_record_id:
         about = record_visible(by).filter(pk=about_record_id, customer_id=customer_id).first()
@@ -269,7 +275,11 @@ def complaint_action_told(*, by, action_id: int, new_due_date: date) -> Complain
     action.original_due_date = action.original_due_date or action.due_date
     action.due_date = new_due_date
     action.told_at = timezone.now()
-    action.save(update_fields=["original_due_date", "due_date", "told_at"])
+    # A new date: its reminder and, should it slip again, its escalation are due afresh.
+    action.reminded_at = action.escalated_at = None
+    action.save(
+        update_fields=["original_due_date", "due_date", "told_at", "reminded_at", "escalated_at"]
+    )
     return action
 
 
