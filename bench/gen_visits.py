@@ -51,8 +51,6 @@ VISIT_COLS = [
     "created_by_id", "audience", "version",
 ]  # fmt: skip
 ATTEMPT_COLS = ["visit_id", "at", "by_id", "reached", "note"]
-CHANGE_COLS = ["object_id", "field", "from_state", "to_state", "reason", "at", "by_id",
-               "content_type_id"]  # fmt: skip
 
 PEOPLE = ["本人", "本人", "本人", "家属", "前台", "同事"]
 NOT_REACHED = ["无人接听", "关机", "忙线", "客户说稍后再打", "号码暂时无法接通"]

@@ -445,13 +445,15 @@ def _terms(visit: CallbackVisit) -> tuple[int, int, int]:
     return rule.max_attempts, rule.retry_minutes, rule.remind_minutes
 
 
-def _move(visit, to: str, *, by, reason: str = "", extra: dict | None = None):
+def _move(visit, to: str, *, by, reason: str = "", extra: dict | None = None, version=None):
+    # transition locks the row and re-checks `version`: callers need no lock of their own.
     visit, _change = transition(
         _queryset(),
         pk=visit.pk,
         to=to,
         by=by,
         reason=reason,
+        version=version,
         extra=(lambda obj, current, target: extra or {}),
         event="visit_status_changed",
         payload=lambda v: {"customer_id": v.customer_id, "purpose": v.purpose},
@@ -703,8 +705,13 @@ def visit_assign(*, by, visit_id: int, version: int | None, assignee_id: int | N
 def visit_cancel(*, by, visit_id: int, version: int | None, reason: str) -> CallbackVisit:
     if not (reason or "").strip():
         raise DomainError(_("Say why the visit is cancelled."), field="reason")
-    lock_current(_queryset(), pk=visit_id, version=version)
-    return _move(CallbackVisit(pk=visit_id), VisitStatus.CANCELLED, by=by, reason=reason.strip())
+    return _move(
+        CallbackVisit(pk=visit_id),
+        VisitStatus.CANCELLED,
+        by=by,
+        reason=reason.strip(),
+        version=version,
+    )
 
 
 # --- beat: reminders, missed visits, escalation ---------------------------------------------------

@@ -64,7 +64,7 @@ def _visit_or_404(user, pk) -> CallbackVisit:
 
 
 def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    return bool(request.htmx)  # django_htmx.middleware.HtmxMiddleware
 
 
 def _back(request, default: str) -> str:
@@ -125,12 +125,11 @@ def _inline_ids(visit_id: int) -> str:
     return f"visit{visit_id}-%s"
 
 
-def _row(request, visit_id: int, *, notice: str = "", error: str = "", form=None, status=200):
+def _row(request, visit_id: int, *, notice="", error="", form=None, status=200, visit=None):
     """One row of the list, for htmx to swap in place of the old one."""
-    try:
-        visit = selectors.visit_get(request.user, visit_id)
-    except CallbackVisit.DoesNotExist:
-        visit = None  # handed to someone outside the user's departments meanwhile
+    if visit is None:  # after a write: read it again, as the user now sees it
+        # None if it was handed to someone outside the user's departments meanwhile
+        visit = selectors.visit_list(request.user).filter(pk=visit_id).first()
     return render(
         request,
         ROW_TEMPLATE,
@@ -250,11 +249,11 @@ class VisitOutcomeView(DeskView):
         if not _is_htmx(request):
             return redirect(f"{visit.get_absolute_url()}#outcome")
         if request.GET.get("close"):
-            return _row(request, visit.pk)
+            return _row(request, visit.pk, visit=visit)
         form = OutcomeForm(initial=_outcome_initial(visit), auto_id=_inline_ids(visit.pk))
         # Opened by a click: the cursor goes where the agent types first.
         form.fields["reached_person"].widget.attrs["autofocus"] = True
-        return _row(request, visit.pk, form=form)
+        return _row(request, visit.pk, form=form, visit=visit)
 
     def post(self, request, pk):
         visit = _visit_or_404(request.user, pk)

@@ -1,5 +1,6 @@
-"""Demo complaints, one at each of the six steps, one closed satisfied and one severe whose
-customer asked for a manager (idempotent: none are added when any complaint exists)."""
+"""Demo complaints, one waiting at each of the six steps and one severe whose customer asked
+for a manager; a step 5 action falls due the day after loading. Idempotent: none are added when
+any complaint exists."""
 
 from datetime import timedelta
 
@@ -13,7 +14,6 @@ from . import services
 from .models import STEPS, Complaint
 
 AGENT = "wangli"
-TOMORROW = None  # the step 5 action falls due the day after the demo is loaded (_data)
 
 STEP_DATA = [
     ("respect", {"words": "谢谢您把情况告诉我"}),
@@ -24,7 +24,7 @@ STEP_DATA = [
                              {"description": "减免安装费", "remedy": "compensate", "cost": "200"}],
                  "choice": 0,
                  "declined": [{"request": "整单免费", "alternative": "你可以获得安装费减免"}]}),
-    ("act", {"actions": [{"description": "返工安装", "owner": None, "due_date": TOMORROW}]}),
+    ("act", {"actions": [{"description": "返工安装", "owner": None, "due_date": None}]}),
 ]  # fmt: skip
 
 SUBJECTS = [

@@ -15,13 +15,6 @@ from servicedesk.core.models import Department
 
 from .models import Remedy, Step
 
-# The seed's phrases for step 1; an agent may also write their own words.
-RESPECT_PHRASES = [
-    "谢谢您把情况告诉我",
-    "给您带来不便，我向您道歉",
-    "我理解您的心情",
-    "您反映的问题很重要，我们一定认真处理",
-]
 RESULTS = ("satisfied", "not_satisfied", "unreachable")
 TEXT_LIMIT = 2000
 
