@@ -7,6 +7,8 @@ ComplaintStepEntry and moves the complaint on through servicedesk.core.transitio
 holds the two loops: not confirmed → listen again, not satisfied → options again).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -30,6 +32,18 @@ class Step(models.TextChoices):
 
 
 STEPS = [s for s in Step.values if s != Step.CLOSED]
+
+# Each step's own time target, counted from when the complaint reached it: calm the customer
+# within the hour, have the options ready the next day. Step 5 is held to its actions' dates and
+# the re-check to its callback's window, so neither has one here.
+STEP_TARGETS: dict[str, timedelta | None] = {
+    "respect": timedelta(hours=1),
+    "listen": timedelta(hours=4),
+    "restate": timedelta(hours=4),
+    "options": timedelta(days=1),
+    "act": None,
+    "recheck": None,
+}
 
 
 class Severity(models.TextChoices):
@@ -129,6 +143,17 @@ class Complaint(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.record.reference} {self.get_step_display()}"
+
+    @property
+    def step_due_at(self):
+        """When the current step should be taken by (None: no target of its own, or closed)."""
+        target = STEP_TARGETS.get(self.step)
+        return self.step_since + target if target else None
+
+    @property
+    def step_late(self) -> bool:
+        due = self.step_due_at
+        return due is not None and timezone.now() > due
 
 
 class ComplaintStepEntry(models.Model):

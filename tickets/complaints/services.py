@@ -142,6 +142,17 @@ STEP_AFTER = {
 }
 
 
+def out_of_order(complaint: Complaint) -> InvalidTransition:
+    """The refusal of any step but the next one, naming the step expected."""
+    if complaint.step == Step.CLOSED:
+        return InvalidTransition(
+            _("This complaint is closed; a manager can reopen it."), field="step"
+        )
+    return InvalidTransition(
+        _("The next step is “%(step)s”.") % {"step": _label(complaint.step)}, field="step"
+    )
+
+
 @transaction.atomic
 def complaint_take_step(
     *, by, complaint_id: int, version: int | None, step: str, data: dict
@@ -149,14 +160,8 @@ def complaint_take_step(
     """Take the complaint's next step with what it asks for. Steps go only in order: another
     step, or any step of a closed complaint, is refused naming the step expected."""
     complaint = lock_current(Complaint.objects.all(), pk=complaint_id, version=version)
-    if complaint.step == Step.CLOSED:
-        raise InvalidTransition(
-            _("This complaint is closed; a manager can reopen it."), field="step"
-        )
-    if step != complaint.step:
-        raise InvalidTransition(
-            _("The next step is “%(step)s”.") % {"step": _label(complaint.step)}, field="step"
-        )
+    if step != complaint.step or step == Step.CLOSED:
+        raise out_of_order(complaint)
     if step == Step.ACT and complaint.actions.filter(done_at=None).exists():
         raise DomainError(
             _("The actions are planned: mark them done, or tell the customer of a new date."),

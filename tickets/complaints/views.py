@@ -1,5 +1,6 @@
-"""Staff pages for complaints: the list by step and a complaint's six steps, read only for now
-(steps are taken through /api/v1/complaints/{id}/steps/ until the step forms land)."""
+"""Staff pages for complaints: the list by step, and a complaint's page with its six steps as a
+stepper (the current step's form, earlier steps read only with their revisions). The writes are in
+step_views.py; both go through tickets.complaints.services."""
 
 from django.http import Http404
 from django.shortcuts import render
@@ -9,13 +10,21 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from servicedesk.core.models import Department
 from servicedesk.core.pagination import window_page
+from servicedesk.core.roles import is_manager_or_admin
+from servicedesk.core.users import display_name
 from servicedesk.core.views import DeskView
 
+from ..selectors import department_assignable_users, record_visible
 from . import selectors
-from .models import STEPS, Complaint, Remedy, Step
+from .forms import StepForms
+from .guidance import GUIDANCE
+from .models import STEP_TARGETS, STEPS, Complaint, ComplaintStepEntry, Remedy, Step
+from .services import REVISABLE
 
 PAGE_SIZE = 25
+LINKABLE_RECORDS = 50
 
 # How a step's recorded fields are named on the page.
 FIELD_LABELS = {
@@ -43,16 +52,18 @@ def _text(key: str, value) -> str:
     return "" if value is None else str(value)
 
 
-def entry_rows(entry) -> list[tuple[str, str]]:
+def entry_rows(step: str, data: dict) -> list[tuple[str, str]]:
     """(label, text) pairs of what a step recorded; options are numbered, the chosen one marked."""
-    data = entry.data or {}
-    if entry.step == Step.OPTIONS:
+    data = data or {}
+    if step == Step.OPTIONS:
         rows = []
         remedies = dict(Remedy.choices)
         for i, option in enumerate(data.get("options", [])):
             text = f"{option.get('description', '')} · {remedies.get(option.get('remedy'), '')}"
             if option.get("cost") is not None:
                 text += f" · {option['cost']}"
+            if option.get("date"):
+                text += f" · {option['date']}"
             if i == data.get("choice"):
                 text += " · " + _("chosen by the customer")
             rows.append((_("Option %(n)d") % {"n": i + 1}, text))
@@ -61,7 +72,7 @@ def entry_rows(entry) -> list[tuple[str, str]]:
             for item in data.get("declined", [])
         )
         return rows
-    if entry.step == Step.ACT:
+    if step == Step.ACT:
         return [(_("Actions planned"), str(len(data.get("actions", []))))]
     return [(FIELD_LABELS.get(k, k), _text(k, v)) for k, v in data.items() if v not in ("", None)]
 
@@ -82,30 +93,119 @@ class ComplaintListView(DeskView):
         )
 
 
+def complaint_or_404(user, pk) -> Complaint:
+    try:
+        return selectors.complaint_get(user, pk)
+    except Complaint.DoesNotExist as exc:
+        raise Http404(_("No such complaint.")) from exc
+
+
+def step_choices(user, complaint: Complaint, step: str) -> dict:
+    """What the step's rows offer, read once: departments for the options; owners and the
+    customer's records (that the user sees) for the actions."""
+    if step == Step.OPTIONS:
+        departments = Department.objects.filter(is_active=True).order_by("code")
+        return {"departments": [(d.pk, d.name) for d in departments]}
+    if step == Step.ACT:
+        owners = department_assignable_users(Department.objects.values("pk"))
+        records = (
+            record_visible(user)
+            .filter(customer_id=complaint.record.customer_id)
+            .only("pk", "subject")
+            .order_by("-pk")[:LINKABLE_RECORDS]
+        )
+        return {
+            "owners": [(u.pk, display_name(u)) for u in owners],
+            "records": [(r.pk, f"{r.reference} {r.subject}") for r in records],
+        }
+    return {}
+
+
+def _revisions(entries) -> dict[int, list]:
+    """Each entry's earlier versions, oldest first (the history's last row is the entry itself)."""
+    by_entry: dict[int, list] = {}
+    rows = ComplaintStepEntry.history.filter(id__in=[e.pk for e in entries]).order_by(
+        "history_date", "history_id"
+    )
+    for row in rows:
+        by_entry.setdefault(row.id, []).append(row)
+    return {pk: versions[:-1] for pk, versions in by_entry.items()}
+
+
+def _stepper(complaint: Complaint, entries: list) -> list[dict]:
+    revisions = _revisions(entries)
+    position = STEPS.index(complaint.step) if complaint.step in STEPS else len(STEPS)
+    stepper = []
+    for i, step in enumerate(STEPS):
+        stepper.append(
+            {
+                "step": step,
+                "label": Step(step).label,
+                "guidance": GUIDANCE[step],
+                "target": STEP_TARGETS[step],
+                "state": "done" if i < position else ("current" if i == position else "todo"),
+                "entries": [
+                    {
+                        "entry": e,
+                        "rows": entry_rows(e.step, e.data),
+                        "took": e.taken_at - e.started_at,
+                        "late": bool(STEP_TARGETS[step])
+                        and e.taken_at - e.started_at > STEP_TARGETS[step],
+                        "revisions": [
+                            {
+                                "when": r.history_date,
+                                "by": r.history_user,
+                                "rows": entry_rows(step, r.data),
+                            }
+                            for r in revisions.get(e.pk, [])
+                        ],
+                    }
+                    for e in entries
+                    if e.step == step
+                ],
+            }
+        )
+    return stepper
+
+
+def detail_page(request, complaint: Complaint, *, forms=None, revise=None, status=200, **extra):
+    """The complaint page; a failed write re-renders it with its bound forms and errors."""
+    user = request.user
+    entries = list(complaint.entries.all())
+    last = entries[-1] if entries else None
+    open_step = complaint.step != Step.CLOSED
+    # Step 5 with its actions planned moves on as they are done, not through a form.
+    planned = complaint.step == Step.ACT and any(a.done_at is None for a in complaint.actions.all())
+    if forms is None and open_step and not planned:
+        choices = step_choices(user, complaint, complaint.step)
+        forms = StepForms(complaint.step, choices=choices)
+    # The last step taken can be corrected until the next one is (services.complaint_revise_step).
+    revisable = last is not None and open_step and last.step in REVISABLE
+    if revise is None and revisable:
+        choices = step_choices(user, complaint, last.step)
+        revise = StepForms(last.step, choices=choices, initial=last.data)
+    if forms is not None and forms.step == Step.RECHECK and not is_manager_or_admin(user):
+        forms.form.fields["result"].choices = forms.form.fields["result"].choices[:2]
+    return render(
+        request,
+        "tickets/complaints/detail.html",
+        {
+            "complaint": complaint,
+            "stepper": _stepper(complaint, entries),
+            "actions": list(complaint.actions.all()),
+            "forms": forms,
+            "revise": revise if revisable else None,
+            "revise_entry": last if revisable else None,
+            "is_manager": is_manager_or_admin(user),
+            "today": timezone.localdate(),
+            **extra,
+        },
+        status=status,
+    )
+
+
 class ComplaintDetailView(DeskView):
     section = "complaints"
 
     def get(self, request, pk):
-        try:
-            complaint = selectors.complaint_get(request.user, pk)
-        except Complaint.DoesNotExist as exc:
-            raise Http404(_("No such complaint.")) from exc
-        entries = list(complaint.entries.all())
-        stepper = []
-        position = STEPS.index(complaint.step) if complaint.step in STEPS else len(STEPS)
-        for i, step in enumerate(STEPS):
-            stepper.append(
-                {
-                    "step": step,
-                    "label": Step(step).label,
-                    "state": "done" if i < position else ("current" if i == position else "todo"),
-                    "entries": [
-                        {"entry": e, "rows": entry_rows(e)} for e in entries if e.step == step
-                    ],
-                }
-            )
-        return render(
-            request,
-            "tickets/complaints/detail.html",
-            {"complaint": complaint, "stepper": stepper, "actions": list(complaint.actions.all())},
-        )
+        return detail_page(request, complaint_or_404(request.user, pk))

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext as _
 
 from servicedesk.core.users import display_name as _display_name
 
@@ -9,3 +10,19 @@ register = template.Library()
 def display_name(user) -> str:
     """{{ record.assignee|display_name }}: the one way a person is named in templates."""
     return _display_name(user)
+
+
+@register.filter
+def duration_text(value) -> str:
+    """{{ took|duration_text }}: a timedelta as "2 d 3 h", "3 h 5 min" or "4 min", the two
+    largest units only (how long a step took, not a stopwatch)."""
+    if value is None:
+        return ""
+    minutes = max(int(value.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d h %(m)d min") % {"h": hours, "m": mins}
+    return _("%(m)d min") % {"m": mins}

@@ -1,0 +1,327 @@
+"""The complaint pages' writes: opening a complaint from a record or a customer, taking each step
+through its form, revising, step 5's actions, reopening, and every refusal re-shown on the page
+with nothing saved."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import CustomerFactory
+from tests.tickets.factories import CategoryFactory, RecordFactory, complaint_open
+from tickets.complaints.models import Complaint, ComplaintAction, ComplaintStepEntry, Step
+from tickets.models import Stage, Status
+
+from .test_complaints import STEP_DATA, take, to_recheck
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def complaint(agent, complaint_category):
+    return complaint_open(agent, complaint_category, severity="serious")
+
+
+def _post(client, complaint, step, fields, *, version=None):
+    current = Complaint.objects.get(pk=complaint.pk)
+    data = {"step": step, "version": current.version if version is None else version, **fields}
+    return client.post(f"/complaints/{complaint.pk}/steps/", data)
+
+
+def _rows(prefix: str, rows: list[dict], total: int = 3) -> dict:
+    """A formset's POST: the management form, the filled rows, the rest left empty."""
+    data = {f"{prefix}-TOTAL_FORMS": total, f"{prefix}-INITIAL_FORMS": 0}
+    for i, row in enumerate(rows):
+        data |= {f"{prefix}-{i}-{k}": v for k, v in row.items()}
+    return data
+
+
+def _options(choice=0, rows=None):
+    rows = rows if rows is not None else [
+        {"description": "今天下午派师傅返工", "remedy": "rework", "cost": "0"},
+        {"description": "减免安装费", "remedy": "compensate", "cost": "200"},
+    ]  # fmt: skip
+    declined = [{"request": "免单", "alternative": "你可以获得安装费减免"}]
+    return {
+        "step-choice": choice,
+        **_rows("options", rows),
+        **_rows("declined", declined, total=2),
+    }
+
+
+def _tomorrow() -> str:
+    return (timezone.localdate() + timedelta(days=1)).isoformat()
+
+
+def test_an_agent_takes_every_step_through_the_page(client, agent, complaint):
+    client.force_login(agent)
+    page = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    # The current step's form carries the method's guidance and the seed's phrases.
+    assert "向对方表示尊重" in page and "Thank you for telling me about this." in page
+    steps = [
+        (Step.RESPECT, {"step-phrase": "Thank you for telling me about this."}),
+        (Step.LISTEN, {f"step-{k}": v for k, v in STEP_DATA[Step.LISTEN].items()}),
+        (Step.RESTATE, {"step-request": "今天下午装好衣柜", "step-confirmed": "yes"}),
+        (Step.OPTIONS, _options(choice=1)),
+        (
+            Step.ACT,
+            _rows(
+                "actions",
+                [{"description": "返工安装", "owner": agent.pk, "due_date": _tomorrow()}],
+            ),
+        ),
+    ]
+    for step, fields in steps:
+        response = _post(client, complaint, step, fields)
+        assert response.status_code == 302, response.content.decode()[:2000]
+    complaint.refresh_from_db()
+    assert complaint.step == Step.ACT
+    options = complaint.entries.get(step=Step.OPTIONS).data
+    assert options["choice"] == 1 and len(options["options"]) == 2
+    assert options["declined"] == [{"request": "免单", "alternative": "你可以获得安装费减免"}]
+    action = complaint.actions.get()
+    assert (action.owner, action.description) == (agent, "返工安装")
+    # Step 5 moves on as its actions are done, from the actions table.
+    page = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Mark done" in page and "Take this step" not in page
+    client.post(f"/complaints/{complaint.pk}/actions/{action.pk}/", {"do": "done"})
+    complaint.refresh_from_db()
+    assert complaint.step == Step.RECHECK
+    response = _post(client, complaint, Step.RECHECK, {"step-result": "satisfied"})
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert (complaint.step, complaint.outcome) == (Step.CLOSED, "satisfied")
+
+
+def test_an_empty_option_list_is_shown_on_the_form_and_nothing_is_saved(client, agent, complaint):
+    client.force_login(agent)
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE):
+        take(complaint, step, agent)
+    response = _post(client, complaint, Step.OPTIONS, _options(choice=0, rows=[]))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "List at least one option." in page and "Not saved yet" in page
+    assert not complaint.entries.filter(step=Step.OPTIONS).exists()
+    assert Complaint.objects.get(pk=complaint.pk).step == Step.OPTIONS
+
+
+def test_a_row_with_a_missing_remedy_is_named_by_its_row(client, agent, complaint):
+    client.force_login(agent)
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE):
+        take(complaint, step, agent)
+    rows = [{"description": "返工", "remedy": "rework"}, {}, {"description": "减免"}]
+    response = _post(client, complaint, Step.OPTIONS, _options(choice=2, rows=rows))
+    assert response.status_code == 400
+    page = response.content.decode()
+    # The third row (the second kept) lacks its remedy: the message names row 3, not row 2.
+    assert "Row 3 · Remedy</a>: Choose a remedy." in page
+    assert not complaint.entries.filter(step=Step.OPTIONS).exists()
+
+
+def test_an_action_due_in_the_past_is_refused_on_its_row(client, agent, complaint):
+    client.force_login(agent)
+    to_recheck_steps = (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS)
+    for step in to_recheck_steps:
+        take(complaint, step, agent)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    rows = [{"description": "返工安装", "owner": agent.pk, "due_date": yesterday}]
+    response = _post(client, complaint, Step.ACT, _rows("actions", rows))
+    assert response.status_code == 400
+    assert "Choose a date that has not passed." in response.content.decode()
+    assert not ComplaintAction.objects.exists()
+    assert not complaint.entries.filter(step=Step.ACT).exists()
+
+
+def test_skipping_a_step_names_the_step_expected(client, agent, complaint):
+    client.force_login(agent)
+    response = _post(client, complaint, Step.OPTIONS, _options())
+    assert response.status_code == 409
+    assert "The next step is “1 Show respect”." in response.content.decode()
+    assert not complaint.entries.exists()
+
+
+def test_a_step_on_a_closed_complaint_is_refused(client, agent, complaint):
+    to_recheck(complaint, agent)
+    take(complaint, Step.RECHECK, agent, {"result": "satisfied"})
+    client.force_login(agent)
+    response = _post(client, complaint, Step.RESPECT, {"step-own_words": "您好"})
+    assert response.status_code == 409
+    assert "This complaint is closed; a manager can reopen it." in response.content.decode()
+    assert complaint.entries.count() == 6
+
+
+def test_two_agents_on_the_same_step_the_later_gets_a_conflict(client, agent, complaint):
+    client.force_login(agent)
+    stale = Complaint.objects.get(pk=complaint.pk).version
+    take(complaint, Step.RESPECT, agent)  # someone else took it first
+    take(complaint, Step.LISTEN, agent)
+    response = _post(
+        client, complaint, Step.RESTATE, {"step-request": "x", "step-confirmed": "yes"},
+        version=stale,
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "Someone else moved this complaint on" in page
+    assert not complaint.entries.filter(step=Step.RESTATE).exists()
+
+
+def test_the_last_step_is_revised_and_the_earlier_version_kept(client, agent, complaint):
+    client.force_login(agent)
+    take(complaint, Step.RESPECT, agent)
+    take(complaint, Step.LISTEN, agent)
+    entry = complaint.entries.get(step=Step.LISTEN)
+    fields = {f"step-{k}": v for k, v in STEP_DATA[Step.LISTEN].items()} | {"step-want": "明天装好"}
+    response = client.post(
+        f"/complaints/{complaint.pk}/revise/",
+        {"step": Step.LISTEN, "version": entry.version, **fields},
+    )
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.data["want"] == "明天装好" and entry.version == 2
+    page = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Revised once: the earlier version" in page and "今天装好" in page
+    # An emptied field is refused on the revision form, and the entry stays as it was.
+    response = client.post(
+        f"/complaints/{complaint.pk}/revise/",
+        {"step": Step.LISTEN, "version": entry.version, **fields, "step-facts": ""},
+    )
+    assert response.status_code == 400 and "Not saved yet" in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.version == 2
+
+
+def test_an_action_gets_a_new_date_the_customer_was_told(client, agent, complaint):
+    client.force_login(agent)
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(complaint, step, agent)
+    take(complaint, Step.ACT, agent, {"actions": [
+        {"description": "返工", "owner": agent.pk, "due_date": _tomorrow()}]})  # fmt: skip
+    action = complaint.actions.get()
+    later = (timezone.localdate() + timedelta(days=5)).isoformat()
+    url = f"/complaints/{complaint.pk}/actions/{action.pk}/"
+    assert client.post(url, {"do": "told", "new_due_date": later}).status_code == 302
+    action.refresh_from_db()
+    assert action.due_date.isoformat() == later and action.told_at is not None
+    response = client.post(url, {"do": "told", "new_due_date": "2020-01-01"}, follow=True)
+    assert "Choose a date that has not passed." in response.content.decode()
+    response = client.post(url, {"do": "told", "new_due_date": "9999-12-31"}, follow=True)
+    assert "Enter a date from 1970 to 2099." in response.content.decode()
+
+
+def test_only_a_manager_reopens_from_the_page(client, agent, manager, complaint):
+    to_recheck(complaint, agent)
+    take(complaint, Step.RECHECK, agent, {"result": "satisfied"})
+    client.force_login(agent)
+    assert (
+        "Reopen: back to the options"
+        not in client.get(f"/complaints/{complaint.pk}/").content.decode()
+    )
+    client.post(f"/complaints/{complaint.pk}/reopen/", {"reason": "客户再次来电"})
+    assert Complaint.objects.get(pk=complaint.pk).step == Step.CLOSED
+    client.force_login(manager)
+    client.post(f"/complaints/{complaint.pk}/reopen/", {"reason": "客户再次来电"})
+    assert Complaint.objects.get(pk=complaint.pk).step == Step.OPTIONS
+
+
+def test_an_agent_is_not_offered_to_close_an_unreachable_complaint(client, agent, complaint):
+    to_recheck(complaint, agent)
+    client.force_login(agent)
+    page = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Satisfied: close the complaint" in page
+    assert "Could not be reached: a manager closes it" not in page
+
+
+def test_a_record_is_converted_into_a_complaint_and_stays_open(
+    client, agent, category, complaint_category
+):
+    repair = RecordFactory(category=category, status=Status.OPEN)
+    client.force_login(agent)
+    assert "Convert to complaint" in client.get(f"/records/{repair.pk}/").content.decode()
+    page = client.get(f"/complaints/new/?record={repair.pk}").content.decode()
+    assert repair.reference in page and "The complaint gets its own record" in page
+    response = client.post(
+        "/complaints/new/",
+        {
+            "record": repair.pk,
+            "category": complaint_category.pk,
+            "subject": "维修后问题依旧",
+            "channel": "phone",
+            "severity": "severe",
+            "responsible_department": repair.lead_department_id,
+        },
+    )
+    complaint = Complaint.objects.get(about_record=repair)
+    assert response.url == f"/complaints/{complaint.pk}/"
+    assert complaint.record.customer_id == repair.customer_id
+    assert complaint.record.priority == "urgent"  # severe → urgent, so its targets apply
+    repair.refresh_from_db()
+    assert repair.status == Status.OPEN
+
+
+def test_a_pre_sale_complaint_is_opened_from_the_customer_page(client, agent, department):
+    pre_sale = CategoryFactory(code="consulting", stage=Stage.PRE_SALE, lead_department=department)
+    customer = CustomerFactory()
+    client.force_login(agent)
+    assert "/complaints/new/?customer=" in client.get(f"/customers/{customer.pk}/").content.decode()
+    response = client.post(
+        "/complaints/new/",
+        {
+            "customer": customer.pk,
+            "category": pre_sale.pk,
+            "subject": "销售承诺的赠品没有给",
+            "channel": "online",
+            "severity": "general",
+        },
+    )
+    assert response.status_code == 302
+    complaint = Complaint.objects.get(record__customer=customer)
+    assert complaint.record.stage == Stage.PRE_SALE and complaint.about_record is None
+
+
+def test_a_bad_intake_is_re_shown_and_nothing_is_saved(client, agent, complaint_category):
+    customer = CustomerFactory()
+    client.force_login(agent)
+    response = client.post(
+        "/complaints/new/",
+        {"customer": customer.pk, "category": complaint_category.pk, "subject": "",
+         "channel": "fax", "severity": "general"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Not saved yet" in page and "Select a valid choice." in page
+    assert not Complaint.objects.exists()
+    assert client.get("/complaints/new/").status_code == 404
+    assert client.get("/complaints/new/?record=99999999").status_code == 404
+
+
+def test_another_departments_record_cannot_be_converted(client, agent, administrator):
+    from tests.factories import DepartmentFactory
+
+    finance = DepartmentFactory(code="finance")
+    billing = CategoryFactory(code="billing", stage=Stage.AFTER_SALE, lead_department=finance)
+    foreign = RecordFactory(category=billing)
+    client.force_login(agent)
+    assert client.get(f"/complaints/new/?record={foreign.pk}").status_code == 404
+
+
+def test_a_complaint_page_at_each_step_runs_a_fixed_number_of_queries(
+    client, agent, complaint, django_assert_max_num_queries
+):
+    """Many entries (loops), revisions and actions: the page's queries stay the same."""
+    client.force_login(agent)
+    take(complaint, Step.RESPECT, agent)
+    for _ in range(5):  # five loops back from the restatement
+        take(complaint, Step.LISTEN, agent)
+        take(complaint, Step.RESTATE, agent, {"request": "x", "confirmed": False})
+    take(complaint, Step.LISTEN, agent)
+    take(complaint, Step.RESTATE, agent)
+    take(complaint, Step.OPTIONS, agent)
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
+    actions = [
+        {"description": f"返工 {i}", "owner": agent.pk, "due_date": _tomorrow()} for i in range(8)
+    ]
+    take(complaint, Step.ACT, agent, {"actions": actions})
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
+    assert ComplaintStepEntry.objects.filter(complaint=complaint).count() == 15
