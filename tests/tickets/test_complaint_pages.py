@@ -325,3 +325,19 @@ def test_a_complaint_page_at_each_step_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
     assert ComplaintStepEntry.objects.filter(complaint=complaint).count() == 15
+
+
+def test_the_list_page_shows_overdue_and_recovered_complaints(client, agent, complaint):
+    import time_machine
+
+    to_recheck(complaint, agent)
+    take(complaint, Step.RECHECK, agent, {"result": "satisfied"})
+    client.force_login(agent)
+    assert complaint.record.reference in client.get("/complaints/?recovered=1").content.decode()
+    page = client.get("/complaints/?overdue=1").content.decode()
+    assert "No complaint matches this view." in page
+    fresh = complaint_open(agent, complaint.record.category)
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        page = client.get("/complaints/").content.decode()
+    # The first step's target is an hour: the fresh complaint is late on it.
+    assert fresh.record.reference in page and ">late</span>" in page

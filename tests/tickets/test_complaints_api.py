@@ -148,3 +148,30 @@ def test_step_5_actions_are_done_and_moved_through_the_api(agent_api, agent, com
     assert agent_api.post(f"{URL}{complaint.pk + 1}/actions/{action.pk}/done/").status_code == 404
     done = agent_api.post(f"{URL}{complaint.pk}/actions/{action.pk}/done/")
     assert done.status_code == 200 and done.json()["step"] == "recheck"
+
+
+def test_the_list_narrows_to_overdue_recovered_and_open(agent_api, agent, complaint_category):
+    import time_machine
+    from django.utils import timezone
+
+    from tests.tickets.test_complaints import act, take, to_recheck
+    from tickets.complaints.models import Step
+
+    recovered, late, fresh = (complaint_open(agent, complaint_category) for _ in range(3))
+    to_recheck(recovered, agent)
+    take(recovered, Step.RECHECK, agent, {"result": "satisfied"})
+    for step in (Step.RESPECT, Step.LISTEN, Step.RESTATE, Step.OPTIONS):
+        take(late, step, agent)
+    act(late, agent)  # due tomorrow
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=3)):
+        ids = {
+            query: [c["id"] for c in agent_api.get(f"{URL}?{query}").json()["results"]]
+            for query in ("overdue=true", "recovered=true", "state=open", "state=closed")
+        }
+    assert ids == {
+        "overdue=true": [late.pk],
+        "recovered=true": [recovered.pk],
+        "state=open": [fresh.pk, late.pk],
+        "state=closed": [recovered.pk],
+    }
+    assert agent_api.get(f"{URL}?state=ajar").status_code == 400

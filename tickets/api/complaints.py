@@ -33,7 +33,7 @@ from ..complaints.models import (
     Severity,
     Step,
 )
-from ..complaints.selectors import complaint_visible
+from ..complaints.selectors import complaint_narrow, complaint_visible
 from ..models import Stage
 
 CONFLICT = error_response("It changed since your version: see `current` and `changes`.")
@@ -124,7 +124,24 @@ class ActionNewDateInputSerializer(InputSerializer):
 
 class ComplaintFilter(filters.FilterSet):
     step = filters.MultipleChoiceFilter(choices=Step.choices, distinct=False)
-    department = filters.NumberFilter(field_name="record__lead_department_id")
+    department = filters.NumberFilter(
+        field_name="record__lead_department_id", help_text=_("The record's lead department.")
+    )
+    responsible_department = filters.NumberFilter(help_text=_("The responsible department."))
+    state = filters.ChoiceFilter(
+        choices=[("open", _("Open")), ("closed", _("Closed"))],
+        method="_narrow",
+        help_text=_("Open (any of the six steps) or closed."),
+    )
+    overdue = filters.BooleanFilter(
+        method="_narrow", help_text=_("With an action past its date and not done.")
+    )
+    recovered = filters.BooleanFilter(
+        method="_narrow", help_text=_("Closed with the customer satisfied.")
+    )
+
+    def _narrow(self, queryset, name, value):
+        return complaint_narrow(queryset, **{name: value})
 
     class Meta:
         model = Complaint

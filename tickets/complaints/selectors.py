@@ -1,7 +1,7 @@
 """Reads for complaints."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -30,6 +30,32 @@ def complaint_list(user, *, steps: list[str] | None = None) -> QuerySet[Complain
         .values("n")
     )
     return qs.annotate(open_actions=Coalesce(Subquery(open_actions), 0)).order_by("-id")
+
+
+def complaint_narrow(
+    qs: QuerySet[Complaint],
+    *,
+    state: str = "",
+    overdue: bool = False,
+    recovered: bool = False,
+    department: int | None = None,
+) -> QuerySet[Complaint]:
+    """The list's narrowing, for the page and the API: open or closed; with an action past its
+    date; recovered (closed with the customer satisfied); by responsible department."""
+    if state == "open":
+        qs = qs.exclude(step=Step.CLOSED)
+    elif state == "closed":
+        qs = qs.filter(step=Step.CLOSED)
+    if overdue:
+        late = ComplaintAction.objects.filter(
+            complaint=OuterRef("pk"), done_at=None, due_date__lt=timezone.localdate()
+        )
+        qs = qs.filter(Exists(late))
+    if recovered:
+        qs = qs.filter(step=Step.CLOSED, outcome=Outcome.SATISFIED)
+    if department:
+        qs = qs.filter(responsible_department_id=department)
+    return qs
 
 
 def complaint_get(user, pk: int) -> Complaint:

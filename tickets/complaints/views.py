@@ -82,14 +82,27 @@ class ComplaintListView(DeskView):
 
     def get(self, request):
         chosen = [s for s in request.GET.getlist("step") if s in Step.values]
-        complaints = selectors.complaint_list(request.user, steps=chosen or None)
+        narrow = {
+            "overdue": request.GET.get("overdue") == "1",
+            "recovered": request.GET.get("recovered") == "1",
+        }
+        complaints = selectors.complaint_narrow(
+            selectors.complaint_list(request.user, steps=chosen or None), **narrow
+        )
         page = window_page(complaints, request.GET.get("page"), PAGE_SIZE)
         query = request.GET.copy()
         query.pop("page", None)
         return render(
             request,
             "tickets/complaints/list.html",
-            {"page": page, "steps": Step.choices, "chosen": chosen, "query": query.urlencode()},
+            {
+                "page": page,
+                "steps": Step.choices,
+                "chosen": chosen,
+                "narrowed": chosen or any(narrow.values()),
+                **narrow,
+                "query": query.urlencode(),
+            },
         )
 
 
