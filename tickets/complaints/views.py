@@ -16,6 +16,7 @@ from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.users import display_name
 from servicedesk.core.views import DeskView
 
+from .. import sections as record_sections
 from ..selectors import department_assignable_users, record_visible
 from . import selectors
 from .forms import StepForms
@@ -211,6 +212,9 @@ def detail_page(request, complaint: Complaint, *, forms=None, revise=None, statu
             "revise_entry": last if revisable else None,
             "is_manager": is_manager_or_admin(user),
             "today": timezone.localdate(),
+            # What apps above tickets show of the complaint's record: its re-check visit.
+            "sections": record_sections.render_context(complaint.record, user),
+            "record": complaint.record,
             **extra,
         },
         status=status,
