@@ -132,13 +132,17 @@ class DeclinedForm(forms.Form):
 
 class OptionsForm(forms.Form):
     choice = forms.TypedChoiceField(
-        label=_("The customer chose"),
-        coerce=int,
-        widget=forms.RadioSelect,
-        choices=[(i, _("Option %(n)d") % {"n": i + 1}) for i in range(OPTION_ROWS)],
+        label=_("The customer chose"), coerce=int, widget=forms.RadioSelect
     )
 
     errors_onto = {"options": NON_FIELD_ERRORS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Labelled here, in the request's language (a module-level % would freeze one).
+        self.fields["choice"].choices = [
+            (i, _("Option %(n)d") % {"n": i + 1}) for i in range(OPTION_ROWS)
+        ]
 
 
 class ActionForm(forms.Form):

@@ -42,7 +42,16 @@ FIELD_LABELS = {
 }
 
 
+RESULT_LABELS = {
+    "satisfied": gettext_lazy("Satisfied"),
+    "not_satisfied": gettext_lazy("Not satisfied"),
+    "unreachable": gettext_lazy("Could not be reached"),
+}
+
+
 def _text(key: str, value) -> str:
+    if key == "result":
+        return str(RESULT_LABELS.get(value, value))
     if key == "said_at" and value:
         moment = parse_datetime(value)
         return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
@@ -75,7 +84,9 @@ def entry_rows(step: str, data: dict) -> list[tuple[str, str]]:
         return rows
     if step == Step.ACT:
         return [(_("Actions planned"), str(len(data.get("actions", []))))]
-    return [(FIELD_LABELS.get(k, k), _text(k, v)) for k, v in data.items() if v not in ("", None)]
+    # In the form's order: PostgreSQL's jsonb keeps keys in an order of its own.
+    keys = [k for k in FIELD_LABELS if k in data] + [k for k in data if k not in FIELD_LABELS]
+    return [(FIELD_LABELS.get(k, k), _text(k, data[k])) for k in keys if data[k] not in ("", None)]
 
 
 class ComplaintListView(DeskView):
