@@ -79,12 +79,17 @@ class ComplaintOutputSerializer(serializers.ModelSerializer):
     steps = EntrySerializer(source="entries", many=True)
     actions = ActionSerializer(many=True)
     outcome = BlankAsNullChoiceField(Outcome.choices)
+    step_due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("The current step's time target; null for steps 5 and 6 and when closed."),
+    )
 
     class Meta:
         model = Complaint
         fields = [
             "id", "record", "customer", "about_record", "responsible_department", "channel",
-            "severity", "wants_manager", "step", "step_since", "outcome", "close_reason",
+            "severity", "wants_manager", "step", "step_since", "step_due_at", "outcome",
+            "close_reason",
             "closed_at", "steps", "actions", "version", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
