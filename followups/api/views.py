@@ -1,22 +1,17 @@
 """/api/v1/callbacks/ and /api/v1/callback-rules/: thin shells over followups.selectors and
 followups.services, in the shape of the records API (tickets.api.views)."""
 
-import re
-
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from servicedesk.core.api.schema import error_response
 from servicedesk.core.api.serializers import ID_PATTERN
+from servicedesk.core.api.versioning import CONFLICT, IF_MATCH, version_from, with_etag
 from servicedesk.core.roles import Role
 
 from .. import selectors, services
@@ -35,36 +30,11 @@ from .serializers import (
     VisitRescheduleInputSerializer,
 )
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description='The version you last read, e.g. "3" (the ETag of GET).',
-)
-CONFLICT = error_response("It changed since your version: see `current` and `changes`.")
-
-
-def _version_from(request, body_version) -> int:
-    """The version the caller read, from the body or If-Match: required, so no write is blind."""
-    if body_version is not None:
-        return body_version
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,18})"?\s*', request.headers.get("If-Match", ""))
-    if match:
-        return int(match.group(1))
-    raise ValidationError(
-        {"version": [_("Send the version you last read, in the body or as If-Match.")]}
-    )
-
 
 def _valid(serializer_class, request, **kwargs) -> dict:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-def _with_etag(response: Response, obj) -> Response:
-    response["ETag"] = f'"{obj.version}"'
-    return response
 
 
 ACTION_SCHEMA = {"parameters": [IF_MATCH], "responses": {200: VisitOutputSerializer, 409: CONFLICT}}
@@ -102,7 +72,7 @@ class CallbackVisitViewSet(
             # department's queue and still gets the answer).
             visit = selectors.with_list_data(CallbackVisit.objects.all()).get(pk=visit.pk)
         data = VisitOutputSerializer(visit, context=self.get_serializer_context()).data
-        return _with_etag(Response(data, status=status_code), visit)
+        return with_etag(Response(data, status=status_code), visit)
 
     def retrieve(self, request, *args, **kwargs):
         try:
@@ -134,7 +104,7 @@ class CallbackVisitViewSet(
         the service's argument where the names differ)."""
         visit_id = self._visible_id(pk)
         v = _valid(serializer_class, request)
-        version = _version_from(request, v.pop("version", None))
+        version = version_from(request, v.pop("version", None))
         kwargs = {renamed.get(name, name): value for name, value in v.items()}
         visit = service(by=request.user, visit_id=visit_id, version=version, **kwargs)
         return self._output(visit)
@@ -209,7 +179,7 @@ class CallbackRuleViewSet(
 
     def _output(self, pk, status_code=status.HTTP_200_OK):
         rule = get_object_or_404(self.get_queryset(), pk=pk)
-        return _with_etag(Response(RuleOutputSerializer(rule).data, status=status_code), rule)
+        return with_etag(Response(RuleOutputSerializer(rule).data, status=status_code), rule)
 
     def retrieve(self, request, *args, **kwargs):
         return self._output(kwargs["pk"])
@@ -227,6 +197,6 @@ class CallbackRuleViewSet(
     def partial_update(self, request, pk=None):
         rule = get_object_or_404(CallbackRule, pk=pk)
         fields = _valid(RuleUpdateInputSerializer, request, instance=rule, partial=True)
-        version = _version_from(request, fields.pop("version", None))
+        version = version_from(request, fields.pop("version", None))
         services.rule_update(by=request.user, rule_id=rule.pk, version=version, fields=fields)
         return self._output(rule.pk)

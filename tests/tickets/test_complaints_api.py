@@ -175,3 +175,38 @@ def test_the_list_narrows_to_overdue_recovered_and_open(agent_api, agent, compla
         "state=closed": [recovered.pk],
     }
     assert agent_api.get(f"{URL}?state=ajar").status_code == 400
+
+
+def test_a_step_takes_the_version_as_if_match_and_a_stale_one_is_a_409(
+    agent_api, agent, complaint_category
+):
+    complaint = complaint_open(agent, complaint_category)
+    url = f"{URL}{complaint.pk}/steps/"
+    body = {"step": "respect", "data": {"words": "谢谢您把情况告诉我"}}
+    missing = agent_api.post(url, body, format="json")
+    assert missing.status_code == 400 and "version" in missing.json()["error"]["fields"]
+    stale = agent_api.post(url, body, format="json", HTTP_IF_MATCH='"7"')
+    assert stale.status_code == 409
+    taken = agent_api.post(url, body, format="json", HTTP_IF_MATCH='"1"')
+    assert taken.status_code == 200 and taken["ETag"] == '"2"'
+
+
+def test_a_service_refusal_of_a_step_field_is_named_under_data(
+    agent_api, agent, complaint_category
+):
+    from tests.tickets.test_complaints import to_recheck
+
+    complaint = complaint_open(agent, complaint_category)
+    to_recheck(complaint, agent)
+    version = Complaint.objects.get(pk=complaint.pk).version
+    response = agent_api.post(
+        f"{URL}{complaint.pk}/steps/",
+        {
+            "step": "recheck",
+            "data": {"result": "unreachable", "note": "三次未接"},
+            "version": version,
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "Only a manager" in response.json()["error"]["fields"]["data.result"][0]

@@ -13,7 +13,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from customers.api.serializers import BlankAsNullChoiceField
-from servicedesk.core.api.schema import error_response
 from servicedesk.core.api.serializers import (
     ID_PATTERN,
     BoundedDateField,
@@ -22,6 +21,14 @@ from servicedesk.core.api.serializers import (
     InputSerializer,
     UserRefSerializer,
 )
+from servicedesk.core.api.versioning import (
+    CONFLICT,
+    IF_MATCH,
+    VERSION_HELP,
+    version_from,
+    with_etag,
+)
+from servicedesk.core.exceptions import ConflictError, DomainError
 
 from ..complaints import services
 from ..complaints.models import (
@@ -35,8 +42,6 @@ from ..complaints.models import (
 )
 from ..complaints.selectors import complaint_narrow, complaint_visible
 from ..models import Stage
-
-CONFLICT = error_response("It changed since your version: see `current` and `changes`.")
 
 
 class ComplaintRecordSerializer(serializers.Serializer):
@@ -118,7 +123,7 @@ class StepInputSerializer(InputSerializer):
         help_text=_("The complaint's next step; any other is refused, naming the one expected."),
     )
     data = serializers.DictField(help_text=_("What the step asks for (see the complaint guide)."))
-    version = serializers.IntegerField(min_value=1, help_text=_("The version you last read."))
+    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
 
 
 class ActionNewDateInputSerializer(InputSerializer):
@@ -176,9 +181,9 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         complaint = self.get_queryset().filter(pk=pk).first()
         if complaint is None:
             raise Http404
-        response = Response(ComplaintOutputSerializer(complaint).data, status=status_code)
-        response["ETag"] = f'"{complaint.version}"'
-        return response
+        return with_etag(
+            Response(ComplaintOutputSerializer(complaint).data, status=status_code), complaint
+        )
 
     def retrieve(self, request, *args, **kwargs):
         return self._output(kwargs["pk"])
@@ -207,12 +212,15 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return self._output(complaint.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=StepInputSerializer, responses={200: ComplaintOutputSerializer, 409: CONFLICT}
+        request=StepInputSerializer,
+        parameters=[IF_MATCH],
+        responses={200: ComplaintOutputSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def steps(self, request, pk=None):
-        """Take the next step with its data. Out of order: 400 on `step` naming the step expected;
-        missing data: 400 naming each field under `data.`."""
+        """Take the next step with its data and the version read (body or If-Match). Out of
+        order: 400 on `step` naming the step expected; missing data: 400 naming each field under
+        `data.`; a stale version: 409."""
         if not complaint_visible(request.user).filter(pk=pk).exists():
             raise Http404
         serializer = StepInputSerializer(data=request.data)
@@ -222,7 +230,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             services.complaint_take_step(
                 by=request.user,
                 complaint_id=int(pk),
-                version=v["version"],
+                version=version_from(request, v.get("version")),
                 step=v["step"],
                 data=v["data"],
             )
@@ -230,6 +238,11 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise ValidationError(
                 {f"data.{field}": messages for field, messages in exc.message_dict.items()}
             ) from exc
+        except DomainError as exc:
+            # The service's refusal of one of the step's fields is named where it was sent.
+            if isinstance(exc, ConflictError) or exc.field in (None, "step"):
+                raise
+            raise ValidationError({f"data.{exc.field}": [str(exc.message)]}) from exc
         return self._output(pk)
 
     def _visible_action(self, pk, action_id) -> int:

@@ -1,22 +1,18 @@
 """/api/v1/service-records/ and /api/v1/categories/: thin shells over the same services."""
 
-import re
-
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from servicedesk.core.api.schema import error_response
 from servicedesk.core.api.serializers import ID_PATTERN, HistoryEntrySerializer
+from servicedesk.core.api.versioning import CONFLICT, IF_MATCH, version_from, with_etag
 
 from .. import attachments as files
 from .. import selectors, services
@@ -35,36 +31,12 @@ from .serializers import (
     TransitionInputSerializer,
 )
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description='The record version you last read, e.g. "3" (the ETag of GET).',
-)
-CONFLICT = error_response("The record changed since your version: see `changes`.")
-
-
 DOWNLOAD_TYPES = (
     "application/octet-stream",
     *sorted({t for _magic, t in files.MAGIC} | set(files.OFFICE.values())),
     "text/plain",
     "text/csv",
 )
-
-
-def _etag(record) -> str:
-    return f'"{record.version}"'
-
-
-def _version_from(request, body_version):
-    if body_version is not None:
-        return body_version
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d+)"?\s*', request.headers.get("If-Match", ""))
-    if match:
-        return int(match.group(1))
-    raise ValidationError(
-        {"version": [_("Send the version you last read, in the body or as If-Match.")]}
-    )
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -113,7 +85,7 @@ class ServiceRecordViewSet(
             RecordOutputSerializer(record, context=self.get_serializer_context()).data,
             status=status_code,
         )
-        response["ETag"] = _etag(record)
+        with_etag(response, record)
         return response
 
     def retrieve(self, request, *args, **kwargs):
@@ -155,7 +127,7 @@ class ServiceRecordViewSet(
         data = RecordUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
-        version = _version_from(request, v.pop("version", None))
+        version = version_from(request, v.pop("version", None))
         renames = {"contact": "contact_id", "category": "category_id"}
         has_assignee = "assignee" in v
         assignee_id = v.pop("assignee", None)
@@ -194,9 +166,7 @@ class ServiceRecordViewSet(
         data = TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        version = v.get("version")
-        if version is None and "If-Match" in request.headers:
-            version = _version_from(request, None)
+        version = version_from(request, v.get("version"), required=False)
         record = services.record_transition(
             by=request.user,
             record_id=record.pk,
