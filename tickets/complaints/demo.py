@@ -73,6 +73,7 @@ def seed(stdout=None) -> int:
             for action in complaint.actions.all():
                 services.complaint_action_done(by=agent, action_id=action.pk)
         made += 1
+    _overdue(agent, category, customers[6])
     services.complaint_open(
         by=agent,
         customer_id=customers[7].pk,
@@ -84,5 +85,28 @@ def seed(stdout=None) -> int:
         wants_manager=True,
     )
     if stdout:
-        stdout.write(f"tickets: {made + 1} demo complaints")
-    return made + 1
+        stdout.write(f"tickets: {made + 2} demo complaints")
+    return made + 2
+
+
+def _overdue(agent, category, customer) -> None:
+    """One at step 5 whose action slipped two days ago without the customer being told: the
+    list's "Actions overdue" and the surprise breach have something to show."""
+    complaint = services.complaint_open(
+        by=agent,
+        customer_id=customer.pk,
+        stage=category.stage,
+        category_id=category.pk,
+        subject="配件迟迟未到",
+        channel="online",
+        severity="serious",
+    )
+    for taken, data in STEP_DATA:
+        services.complaint_take_step(
+            by=agent, complaint_id=complaint.pk, version=None, step=taken,
+            data=_data(data, agent.pk),
+        )  # fmt: skip
+    # The service refuses a past date, rightly; the demo backdates the plan instead, as if it
+    # had been made last week.
+    two_days_ago = timezone.localdate() - timedelta(days=2)
+    complaint.actions.update(due_date=two_days_ago)
