@@ -308,6 +308,7 @@ def _announce_once(actions, *, claim: str, verb: str, title, managers: bool) -> 
     """Claim each action's `claim` timestamp with a state-filtered update, then notify: two beats
     running at once send one notice per action."""
     sent = 0
+    managers_of: dict[int, list] = {}  # per department, read once a run
     for action in actions.select_related("owner", "complaint__record")[:BEAT_LIMIT]:
         with transaction.atomic():
             claimed = ComplaintAction.objects.filter(pk=action.pk, **{claim: None}).update(
@@ -318,7 +319,10 @@ def _announce_once(actions, *, claim: str, verb: str, title, managers: bool) -> 
             record = action.complaint.record
             recipients = [action.owner]
             if managers:
-                recipients += [m.user for m in department_managers(record.lead_department_id)]
+                department = record.lead_department_id
+                if department not in managers_of:
+                    managers_of[department] = [m.user for m in department_managers(department)]
+                recipients += managers_of[department]
             notify(
                 recipients=recipients,
                 verb=verb,
