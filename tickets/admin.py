@@ -101,3 +101,7 @@ class ComplaintAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_filter = ["step", "severity", "channel", "outcome"]
     raw_id_fields = ["record", "about_record"]
     inlines = [ComplaintStepInline]
+
+
+# The fishbone's bones and the root-cause records (tickets/complaints/rootcause/admin.py).
+from .complaints.rootcause import admin as rootcause_admin  # noqa: E402, F401

@@ -31,6 +31,7 @@ class TicketsConfig(AppConfig):
             "businesscalendar",
             "holiday",
             "departmentroutingpolicy",
+            "causebone",  # the fishbone's bones (tickets.complaints.rootcause.admin)
         )
         grant(
             Role.ADMINISTRATOR,

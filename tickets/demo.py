@@ -16,6 +16,7 @@ from servicedesk.core.models import DepartmentMembership
 from . import services
 from .catalogue import catalogue_seed_defaults
 from .complaints import demo as complaints_demo
+from .complaints.rootcause import demo as rootcause_demo
 from .models import (
     ACTIVE_STATUSES,
     DepartmentRoutingPolicy,
@@ -55,6 +56,7 @@ def seed(stdout=None) -> dict:
         if stdout:
             stdout.write("tickets: demo records already present")
         complaints_demo.seed(stdout)
+        rootcause_demo.load(stdout)
         return catalogue
     rng = random.Random(4)  # noqa: S311 - demo data, reproducible on purpose
     with transaction.atomic():
@@ -62,6 +64,7 @@ def seed(stdout=None) -> dict:
     if stdout:
         stdout.write(f"tickets: {len(catalogue['categories'])} categories, {count} records")
     complaints_demo.seed(stdout)
+    rootcause_demo.load(stdout)
     return catalogue
 
 

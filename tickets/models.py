@@ -543,3 +543,13 @@ from .complaints.models import (  # noqa: E402, F401
     ComplaintAction,
     ComplaintStepEntry,
 )
+
+# Root cause likewise (tickets/complaints/rootcause/models.py).
+from .complaints.rootcause.models import (  # noqa: E402, F401
+    CauseBone,
+    ComplaintCause,
+    CorrectiveAction,
+    FishboneWorkshop,
+    WorkshopCause,
+    WorkshopSolution,
+)

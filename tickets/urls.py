@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 from .complaints import step_views
@@ -51,4 +51,6 @@ urlpatterns = [
         step_views.ComplaintReopenView.as_view(),
         name="complaint_reopen",
     ),
+    # Root cause: complaints/fishbone/, complaints/workshops/…, complaints/<pk>/cause/….
+    path("complaints/", include("tickets.complaints.rootcause.urls")),
 ]

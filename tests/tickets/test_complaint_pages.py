@@ -316,13 +316,13 @@ def test_a_complaint_page_at_each_step_runs_a_fixed_number_of_queries(
     take(complaint, Step.LISTEN, agent)
     take(complaint, Step.RESTATE, agent)
     take(complaint, Step.OPTIONS, agent)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
     actions = [
         {"description": f"返工 {i}", "owner": agent.pk, "due_date": _tomorrow()} for i in range(8)
     ]
     take(complaint, Step.ACT, agent, {"actions": actions})
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
     assert ComplaintStepEntry.objects.filter(complaint=complaint).count() == 15
 

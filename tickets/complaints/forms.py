@@ -55,6 +55,16 @@ class ComplaintOpenForm(forms.Form):
     )
 
 
+class ListNarrowForm(forms.Form):
+    """The list's narrowing that the fishbone's links carry: a bone, the closing period and the
+    responsible department. Anything unreadable is dropped, not a 500."""
+
+    bone = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    closed_from = DeskDateField(required=False)
+    closed_to = DeskDateField(required=False)
+    department = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
 class RespectForm(forms.Form):
     phrase = forms.ChoiceField(
         label=_("Words used"), widget=forms.RadioSelect, required=False, choices=()

@@ -19,9 +19,11 @@ from servicedesk.core.views import DeskView
 from .. import sections as record_sections
 from ..selectors import department_assignable_users, record_visible
 from . import selectors
-from .forms import StepForms
+from .forms import ListNarrowForm, StepForms
 from .guidance import GUIDANCE
 from .models import STEP_TARGETS, STEPS, Complaint, ComplaintStepEntry, Remedy, Step
+from .rootcause.selectors import complaints_closed_in, complaints_on_bone
+from .rootcause.views import cause_context, day_bounds
 from .services import REVISABLE
 
 PAGE_SIZE = 25
@@ -101,6 +103,9 @@ class ComplaintListView(DeskView):
         complaints = selectors.complaint_narrow(
             selectors.complaint_list(request.user, steps=chosen or None), **narrow
         )
+        fishbone = ListNarrowForm(request.GET)
+        fishbone.is_valid()
+        complaints, on_bone = _fishbone_narrow(complaints, fishbone.cleaned_data)
         page = window_page(complaints, request.GET.get("page"), PAGE_SIZE)
         query = request.GET.copy()
         query.pop("page", None)
@@ -111,11 +116,28 @@ class ComplaintListView(DeskView):
                 "page": page,
                 "steps": Step.choices,
                 "chosen": chosen,
-                "narrowed": chosen or any(narrow.values()),
+                "narrowed": chosen or any(narrow.values()) or on_bone,
+                "on_bone": on_bone,
+                "is_manager": is_manager_or_admin(request.user),
                 **narrow,
                 "query": query.urlencode(),
             },
         )
+
+
+def _fishbone_narrow(complaints, data: dict):
+    """The fishbone's links: a bone's complaints closed in its period (and department), so the
+    list's rows are the bone's count."""
+    if not data.get("bone"):
+        return complaints, False
+    complaints = complaints_on_bone(complaints, data["bone"])
+    since = until = None
+    if data.get("closed_from") and data.get("closed_to"):
+        since, until = day_bounds(data["closed_from"], data["closed_to"])
+    complaints = complaints_closed_in(
+        complaints, since=since, until=until, department_id=data.get("department")
+    )
+    return complaints, True
 
 
 def complaint_or_404(user, pk) -> Complaint:
@@ -193,7 +215,9 @@ def _stepper(complaint: Complaint, entries: list) -> list[dict]:
     return stepper
 
 
-def detail_page(request, complaint: Complaint, *, forms=None, revise=None, status=200, **extra):
+def detail_page(
+    request, complaint: Complaint, *, forms=None, revise=None, cause_form=None, status=200, **extra
+):
     """The complaint page; a failed write re-renders it with its bound forms and errors."""
     user = request.user
     entries = list(complaint.entries.all())
@@ -223,6 +247,7 @@ def detail_page(request, complaint: Complaint, *, forms=None, revise=None, statu
             "revise_entry": last if revisable else None,
             "is_manager": is_manager_or_admin(user),
             "today": timezone.localdate(),
+            "cause": cause_context(complaint, user, form=cause_form),
             # What apps above tickets show of the complaint's record: its re-check visit.
             "sections": record_sections.render_context(complaint.record, user),
             "record": complaint.record,
