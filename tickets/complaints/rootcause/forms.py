@@ -168,7 +168,9 @@ class CauseForm(ServiceErrorsMixin, RowsMixin, WhysMixin, forms.Form):
             self.fields[self.row_field(n, "description")] = forms.CharField(
                 label=_("Corrective action %(n)d") % {"n": n}, required=False, max_length=300
             )
-            self.fields[self.row_field(n, "owner")] = _choice(_("Owner"), users, required=False)
+            self.fields[self.row_field(n, "owner")] = _choice(
+                _("Person responsible"), users, required=False
+            )
             self.fields[self.row_field(n, "due_date")] = DeskDateField(
                 label=_("Due"), required=False
             )
@@ -246,7 +248,9 @@ class ChooseForm(ServiceErrorsMixin, RowsMixin, forms.Form):
             self.fields[self.row_field(n, "solution")] = _choice(
                 _("Solution %(n)d") % {"n": n}, solutions, required=False
             )
-            self.fields[self.row_field(n, "owner")] = _choice(_("Owner"), users, required=False)
+            self.fields[self.row_field(n, "owner")] = _choice(
+                _("Person responsible"), users, required=False
+            )
             self.fields[self.row_field(n, "due_date")] = DeskDateField(
                 label=_("Due"), required=False
             )
