@@ -449,3 +449,16 @@ def test_the_owner_marks_a_complaint_action_done(client, manager, agent, closed)
     assert response.status_code == 302 and response.url == f"/complaints/{closed.pk}/"
     action.refresh_from_db()
     assert action.done_at is not None
+
+
+def test_a_bones_link_lists_exactly_its_complaints(client, manager, causes):
+    client.force_login(manager)
+    since = (today() - timedelta(days=89)).isoformat()
+    process = bone("process")
+    page = client.get(f"/complaints/?bone={process.pk}&closed_from={since}&closed_to={today()}")
+    listed = {c.pk for c in page.context["page"].object_list}
+    # The two filed on "process" last week; not the product one, nor the one 200 days ago.
+    assert listed == {c.complaint_id for c in causes[:2]}
+    assert "Complaints whose cause is on the bone “Process”, closed" in page.content.decode()
+    # An unknown bone lists nothing rather than everything.
+    assert not client.get("/complaints/?bone=999999").context["page"].object_list

@@ -22,6 +22,7 @@ from . import selectors
 from .forms import ListNarrowForm, StepForms
 from .guidance import GUIDANCE
 from .models import STEP_TARGETS, STEPS, Complaint, ComplaintStepEntry, Remedy, Step
+from .rootcause.models import CauseBone
 from .rootcause.selectors import complaints_closed_in, complaints_on_bone
 from .rootcause.views import cause_context, day_bounds
 from .services import REVISABLE
@@ -129,15 +130,18 @@ def _fishbone_narrow(complaints, data: dict):
     """The fishbone's links: a bone's complaints closed in its period (and department), so the
     list's rows are the bone's count."""
     if not data.get("bone"):
-        return complaints, False
-    complaints = complaints_on_bone(complaints, data["bone"])
+        return complaints, None
+    bone = CauseBone.objects.filter(pk=data["bone"]).first()
+    if bone is None:
+        return complaints.none(), None
+    complaints = complaints_on_bone(complaints, bone.pk)
     since = until = None
     if data.get("closed_from") and data.get("closed_to"):
         since, until = day_bounds(data["closed_from"], data["closed_to"])
     complaints = complaints_closed_in(
         complaints, since=since, until=until, department_id=data.get("department")
     )
-    return complaints, True
+    return complaints, {"bone": bone, "from": data.get("closed_from"), "to": data.get("closed_to")}
 
 
 def complaint_or_404(user, pk) -> Complaint:
