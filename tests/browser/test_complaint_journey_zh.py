@@ -145,6 +145,7 @@ def test_a_repair_record_becomes_a_complaint_taken_through_six_steps_in_chinese(
     page.context.clear_cookies()
     _login(page, "manager", password)
     page.goto(f"/complaints/{complaint.pk}/")
+    page.locator("#cause").get_by_role("link", name="归档原因").click()
     cause = page.locator("#cause")
     cause.get_by_label("鱼骨").select_option(label="流程")
     cause.get_by_label("为什么 1").fill("合页松动又出现")
@@ -158,6 +159,7 @@ def test_a_repair_record_becomes_a_complaint_taken_through_six_steps_in_chinese(
     )
     cause.get_by_role("button", name="归档原因").click()
     expect(page.get_by_role("status")).to_contain_text("根本原因已归档")
+    cause = page.locator("#cause")  # back on the complaint page
     expect(
         cause.get_by_role("definition").filter(has_text="维修检查单缺少合页磨损一项")
     ).to_be_visible()

@@ -341,3 +341,16 @@ def test_the_list_page_shows_overdue_and_recovered_complaints(client, agent, com
         page = client.get("/complaints/").content.decode()
     # The first step's target is an hour: the fresh complaint is late on it.
     assert fresh.record.reference in page and ">late</span>" in page
+
+
+def test_a_manager_files_the_cause_from_its_own_page(
+    client, agent, manager, complaint, django_assert_max_num_queries
+):
+    to_recheck(complaint, agent)
+    take(complaint, Step.RECHECK, agent, {"result": "satisfied"})
+    client.force_login(manager)
+    with django_assert_max_num_queries(14):
+        page = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    # A link, not the form: its person choices would cost the page more than the rest of it.
+    assert f'href="/complaints/{complaint.pk}/cause/"' in page and 'name="why_1"' not in page
+    assert 'name="why_1"' in client.get(f"/complaints/{complaint.pk}/cause/").content.decode()

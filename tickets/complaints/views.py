@@ -219,9 +219,7 @@ def _stepper(complaint: Complaint, entries: list) -> list[dict]:
     return stepper
 
 
-def detail_page(
-    request, complaint: Complaint, *, forms=None, revise=None, cause_form=None, status=200, **extra
-):
+def detail_page(request, complaint: Complaint, *, forms=None, revise=None, status=200, **extra):
     """The complaint page; a failed write re-renders it with its bound forms and errors."""
     user = request.user
     entries = list(complaint.entries.all())
@@ -251,7 +249,7 @@ def detail_page(
             "revise_entry": last if revisable else None,
             "is_manager": is_manager_or_admin(user),
             "today": timezone.localdate(),
-            "cause": cause_context(complaint, user, form=cause_form),
+            "cause": cause_context(complaint, user, with_form=False),
             # What apps above tickets show of the complaint's record: its re-check visit.
             "sections": record_sections.render_context(complaint.record, user),
             "record": complaint.record,

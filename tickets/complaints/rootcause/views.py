@@ -372,14 +372,20 @@ def _cause_initial(filed) -> dict:
     return {"version": filed.version, "bone": filed.bone_id, "summary": filed.summary, **whys}
 
 
-def cause_context(complaint, user, *, form: CauseForm | None = None) -> dict:
+def cause_context(
+    complaint, user, *, form: CauseForm | None = None, with_form: bool = True
+) -> dict:
     """What templates/tickets/rootcause/complaint_cause.html shows, as its `cause` variable: the
     filed cause, its actions (with whether this user may mark each done), and for a manager on a
-    closed complaint the form to file or refile it. Two queries, four for a manager's form."""
+    closed complaint the form to file or refile it. Two queries, four for a manager's form.
+
+    The complaint page passes `with_form=False` and links to the cause page instead: the form's
+    person choices, every member of the desk in each action row, would cost that page more than
+    all the rest of it."""
     filed = selectors.cause_get(complaint.pk)
     closed = complaint.step == Step.CLOSED
     manager = is_manager_or_admin(user)
-    if closed and manager and form is None:
+    if closed and manager and form is None and with_form:
         choices = Choices()
         form = CauseForm(
             initial=_cause_initial(filed), bones=choices.bone_choices, users=choices.users
@@ -397,6 +403,7 @@ def cause_context(complaint, user, *, form: CauseForm | None = None) -> dict:
         # its error says why the cause cannot be filed now.
         "form": form if manager and (closed or (form is not None and form.is_bound)) else None,
         "file_url": reverse("tickets:rootcause:cause", args=[complaint.pk]),
+        "can_file": closed and manager,
     }
 
 
