@@ -49,9 +49,15 @@ LABELS = {
     "callbacks_manager": "callbacks, manager's view `/callbacks/manager/`",
     "api_callbacks": "API callbacks `GET /api/v1/callbacks/`",
     "callback_detail": "callback visit page `/callbacks/<id>/`",
+    "complaint_list": "complaint list, first page `/complaints/`",
+    "complaint_list_step": "complaint list, step 5 `/complaints/?step=act`",
+    "complaint_list_agent": "complaint list, as a one-department agent `/complaints/`",
+    "complaint_detail": "complaint page, six steps and actions `/complaints/<id>/`",
+    "api_complaints": "API complaints `GET /api/v1/complaints/`",
 }
 CALLBACK_DEPARTMENT = "customer-service"  # the shipped rules' queue (followups.defaults)
 FALLBACK_AGENT = "wangli"  # the demo agent, when no generated agent has callbacks
+COMPLAINT_AGENT = "sunmei"  # the demo agent of finance alone: few records lead there
 
 FACTS: dict = {}  # what endpoints() found in the data, for the results
 
@@ -130,6 +136,32 @@ def callback_visit(user):
     )
 
 
+def complaint_page(user):
+    """A complaint page with the most to show, in the middle of the ids rather than the newest:
+    a visible complaint closed satisfied (all six steps taken, step 5's actions done) that went
+    round a loop (more than six step entries), else any closed one."""
+    from django.db.models import Count
+
+    from tickets.complaints.selectors import complaint_visible
+
+    visible = complaint_visible(user).filter(step="closed", outcome="satisfied")
+    first, last = visible.order_by("pk").first(), visible.order_by("-pk").first()
+    if first is None:
+        return None
+    middle = visible.filter(pk__gte=(first.pk + last.pk) // 2).order_by("pk")
+    looped = middle.annotate(n=Count("entries")).filter(n__gt=6)
+    return (
+        looped.values_list("pk", flat=True).first() or middle.values_list("pk", flat=True).first()
+    )
+
+
+def complaint_agent():
+    """The agent of the one-department list: the demo agent of finance alone, whose records are
+    a small share of all (billing corrections), so a page of theirs lies deep in the ids."""
+    User = get_user_model()
+    return User.objects.filter(username=COMPLAINT_AGENT, is_active=True).first()
+
+
 def api_token() -> str:
     """A fresh API token of the bench user (the key is only known at creation)."""
     from servicedesk.core.services import api_token_create
@@ -181,6 +213,14 @@ def endpoints(token: str = "") -> list[dict]:
     FACTS["callback_agent_week"] = agent_week
     as_agent = {"Cookie": login_cookie(agent)} if agent else {}
     visit = callback_visit(user)
+    from tickets.complaints.selectors import complaint_visible
+
+    FACTS["complaints_visible_to_bench_user"] = complaint_visible(user).count()
+    complaint = FACTS["complaint_page"] = complaint_page(user)
+    one_dept = complaint_agent()
+    FACTS["complaint_agent"] = one_dept.username if one_dept else None
+    FACTS["complaints_visible_to_agent"] = complaint_visible(one_dept).count() if one_dept else None
+    as_one_dept = {"Cookie": login_cookie(one_dept)} if one_dept else {}
     rows = [
         {"name": "floor", "path": f"/bench/floor/{department.pk}/"},
         {"name": "my_work", "path": "/"},
@@ -218,9 +258,20 @@ def endpoints(token: str = "") -> list[dict]:
         {"name": "callbacks_manager", "path": "/callbacks/manager/"},
         {"name": "api_callbacks", "path": "/api/v1/callbacks/"},
         {"name": "callback_detail", "path": f"/callbacks/{visit.pk}/"},
+        # Complaints (tickets.complaints): the list, by step, as a one-department agent; a
+        # complaint's page; the API list (its cursor pages, each complaint with its steps).
+        {"name": "complaint_list", "path": "/complaints/"},
+        {"name": "complaint_list_step", "path": "/complaints/?step=act"},
+        {"name": "complaint_list_agent", "path": "/complaints/", "headers": as_one_dept},
+        {"name": "complaint_detail", "path": f"/complaints/{complaint}/"},
+        {"name": "api_complaints", "path": "/api/v1/complaints/"},
     ]
     if not agent:
         rows = [r for r in rows if not r["name"].startswith("callbacks_agent")]
+    if not one_dept:
+        rows = [r for r in rows if r["name"] != "complaint_list_agent"]
+    if not complaint:
+        rows = [r for r in rows if r["name"] != "complaint_detail"]
     for row in rows:
         row["label"] = LABELS[row["name"]]
     return rows

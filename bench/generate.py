@@ -6,8 +6,10 @@
 Runs after `migrate` and `seed_demo`. `--records N` makes N service records, N/10 customers (each
 with a primary contact and a phone, some with an e-mail, products owned and interactions), about
 three messages per record and the status log of every record, plus ~50 agents in the active
-departments. Same seed and same anchor time (`--now`, by default the current hour) give the same
-rows; a later run without `--now` shifts every timestamp with the clock.
+departments; then bench/gen_visits.py adds callback visits (one per five records) and
+bench/gen_complaints.py complaints (three per hundred records, with their steps and actions).
+Same seed and same anchor time (`--now`, by default the current hour) give the same rows; a later
+run without `--now` shifts every timestamp with the clock.
 
 How it stays fast: rows are written as COPY text straight from Python (no ORM, no model
 instances). Inside one transaction the non-unique secondary indexes and the foreign keys of the
@@ -46,8 +48,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench import gen_complaints, gen_visits  # noqa: E402
 from bench import gen_text as zh  # noqa: E402
-from bench import gen_visits  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
@@ -81,6 +83,7 @@ TABLES = [
     "tickets_recordmessage",
     "core_statuschange",
     *gen_visits.TABLES,  # callback visits and their attempts (bench/gen_visits.py)
+    *gen_complaints.TABLES,  # complaints, their step entries and actions (bench/gen_complaints.py)
 ]
 
 CUSTOMER_COLS = [
@@ -903,6 +906,15 @@ def generate(records: int, seed: int, anchor: datetime) -> None:
         visits = gen_visits.load_visits(
             generator, load, cursor, seed=seed, check_columns=check_columns, next_id=next_id
         )
+        complaints = gen_complaints.load_complaints(
+            generator,
+            load,
+            cursor,
+            seed=seed,
+            check_columns=check_columns,
+            next_id=next_id,
+            progress=Progress,
+        )
         counts = dict(load.counts)
         step = time.monotonic()
         for n, statement in enumerate(create_indexes + add_foreign_keys):
@@ -925,6 +937,9 @@ def generate(records: int, seed: int, anchor: datetime) -> None:
         f" greeting={visits['greeting']} after_service={visits['after_service']};"
         f" scheduled={visits['scheduled']} done={visits['done']} missed={visits['missed']}"
         f" cancelled={visits['cancelled']})"
+        f" complaints={complaints['complaints']} (closed={complaints['closed']}"
+        f" satisfied={complaints['satisfied']} open_overdue={complaints['open_overdue']}"
+        f" entries={complaints['entries']} actions={complaints['actions']})"
         f" seconds={time.monotonic() - started:.1f}"
     )
 

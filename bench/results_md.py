@@ -4,7 +4,9 @@
 
 scale_<N>.json (bench/run.py) make the per-scale table with the growth between the smallest and
 the largest scale and each page's p95 as a multiple of the floor's; compare_<N>.json
-(bench/compare.py) make the side-by-side table with django-helpdesk.
+(bench/compare.py) make the side-by-side table with django-helpdesk. A `## ` section of the
+current RESULTS.md that no JSON here writes (a side-by-side table or scan from an earlier session,
+or one kept by hand) is kept as it is, after the written ones.
 """
 
 import json
@@ -91,7 +93,8 @@ def scale_table(results: list[dict]) -> str:
         note = ""
         for scale in by_scale:
             r = scale.get(name, {})
-            floor = scale.get("floor", {}).get("p95_ms")
+            # A row merged from a later --only run is divided by that run's floor.
+            floor = r.get("floor_p95_ms") or scale.get("floor", {}).get("p95_ms")
             cells += [
                 rps_cell(r) if r else "–",
                 num(r.get("p50_ms"), 0),
@@ -176,11 +179,19 @@ def volume_line(res: dict) -> str:
 def facts_text(facts: dict) -> str:
     if not facts:
         return ""
-    return (
+    text = (
         f"; `chen` sees {facts.get('records_visible_to_bench_user', '?'):,} records (deep page "
         f"= page {facts.get('deep_page')}); searches: phone `{facts.get('phone_digits')}`, "
         f"surname `{facts.get('surname')}`"
     )
+    if facts.get("complaints_visible_to_bench_user") is not None:
+        text += (
+            f"; complaints: `chen` sees {facts['complaints_visible_to_bench_user']:,}, "
+            f"`{facts.get('complaint_agent')}` (one department) "
+            f"{facts.get('complaints_visible_to_agent') or 0:,}; complaint page "
+            f"`/complaints/{facts.get('complaint_page')}/`"
+        )
+    return text
 
 
 SCAN_HEADING = "## Callback scan (periodic visits)"
@@ -305,6 +316,7 @@ def write():
                     f"reset); server restarts: {res.get('server_restarts', 0)}; write-benchmark "
                     f"rows removed: {res.get('write_cleanup', {}).get('records')}."
                 )
+            out += [f"- {res['label']}: {note}" for note in res.get("notes", [])]
         out.append("")
     for cmp in compares:
         out += [
@@ -330,8 +342,28 @@ def write():
     scans = load("scan")
     if scans:
         out += [scan_section(scans[-1:]), ""]
-    (BENCH / "RESULTS.md").write_text("\n".join(out).rstrip() + "\n")
-    return BENCH / "RESULTS.md"
+    path = BENCH / "RESULTS.md"
+    out += kept_sections(path.read_text() if path.exists() else "", "\n".join(out))
+    path.write_text("\n".join(out).rstrip() + "\n")
+    return path
+
+
+def kept_sections(old: str, new: str) -> list[str]:
+    """The `## ` sections of the old RESULTS.md that this rewrite has no JSON for (bench/results/
+    is not committed): a side-by-side table or a scan measured in an earlier session, or a
+    section kept by hand. They stay as they are, after the ones written."""
+    written = {line for line in new.splitlines() if line.startswith("## ")}
+    kept, current = [], None
+    for line in old.splitlines():
+        if line.startswith("## "):
+            current = [] if line in written else [line]
+            if current:
+                kept.append(current)
+        elif line.startswith("# "):
+            current = None
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(section).rstrip() + "\n" for section in kept]
 
 
 if __name__ == "__main__":

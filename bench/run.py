@@ -29,6 +29,7 @@ TABLES = (
     "tickets_servicerecord",
     "tickets_recordmessage",
     "followups_callbackvisit",
+    "tickets_complaint",
 )
 
 
@@ -53,8 +54,10 @@ def build(records: int, port: int, reuse: bool) -> dict:
     env = desk_env(db, port)
     if reuse and harness.db_exists(db, port):
         info = harness.db_comment(db, port)
-        # A load from before the generator made callback visits (bench/gen_visits.py) is rebuilt.
-        if info and info.get("records") == records and "visits=" in info.get("generator_tail", ""):
+        # A load from before the generator made callback visits (bench/gen_visits.py) or
+        # complaints (bench/gen_complaints.py) is rebuilt.
+        tail = info.get("generator_tail", "") if info else ""
+        if info and info.get("records") == records and "visits=" in tail and "complaints=" in tail:
             print(f"{db}: reusing (loaded {info.get('loaded_at')})", flush=True)
             return {"db": db, **info}
         print(f"{db}: exists but no finished load of {records} records: rebuilding", flush=True)
@@ -71,7 +74,7 @@ def build(records: int, port: int, reuse: bool) -> dict:
         "records": records,
         "load_s": round(load_s, 1),  # includes the generator's own VACUUM ANALYZE
         "loaded_at": time.strftime("%Y-%m-%d %H:%M"),
-        "generator_tail": out.strip().splitlines()[-1][:200] if out.strip() else "",
+        "generator_tail": out.strip().splitlines()[-1][:400] if out.strip() else "",
     }
     comment = json.dumps(info).replace("'", "''")
     psql(f"COMMENT ON DATABASE {db} IS '{comment}'", port=port)
@@ -162,9 +165,37 @@ def run_scale(records: int, args) -> dict:
         "write_cleanup": cleaned,
         "endpoints": rows,
     }
+    if args.merge:
+        result = merged(result)
     path = harness.save(f"scale_{label(records)}.json", result)
     print(f"results: {path.relative_to(ROOT)}", flush=True)
     return result
+
+
+def merged(partial: dict) -> dict:
+    """The scale's saved full run with this (--only) run's endpoints put in place of its rows of
+    the same name, each carrying this run's floor for its ÷ floor figure, and a note of when and
+    how they were measured. The full run's floor row stays."""
+    path = harness.RESULTS / f"scale_{partial['label']}.json"
+    if not path.exists():
+        return partial
+    full = json.loads(path.read_text())
+    floor = next((r for r in partial["endpoints"] if r["name"] == "floor"), {})
+    rows = {r["name"]: r for r in full["endpoints"]}
+    names = []
+    for row in partial["endpoints"]:
+        if row["name"] == "floor" and "floor" in rows:
+            continue
+        rows[row["name"]] = {**row, "floor_p95_ms": floor.get("p95_ms")}
+        names.append(row["name"])
+    full["endpoints"] = list(rows.values())
+    full.setdefault("notes", []).append(
+        f"{', '.join(names)}: re-measured {partial['started']}–{partial['finished'][11:]} by "
+        f"`{partial['command']}` ({partial['options']['runs']} × "
+        f"{partial['options']['duration']} s), merged into the full run of {full['started']}; "
+        f"their ÷ floor divides by that run's floor (p95 {floor.get('p95_ms')} ms)."
+    )
+    return full
 
 
 def main():
@@ -174,6 +205,11 @@ def main():
     )
     ap.add_argument("--records", type=int, help="one scale (same as --scales N)")
     ap.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --only: put the endpoints measured into the scale's saved full run",
+    )
     ap.add_argument("--port", type=int, default=8812, help="gunicorn port on 127.0.0.1")
     ap.add_argument("--db-port", type=int, default=5432, help="PostgreSQL on 127.0.0.1")
     harness.add_measure_options(ap)
