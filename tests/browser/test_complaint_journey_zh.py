@@ -4,7 +4,6 @@ Celery worker on Redis) is recorded as reached and satisfied, which closes the c
 manager files its cause and finds it on the fishbone."""
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from playwright.sync_api import expect
 
 from followups.models import CallbackVisit
 from servicedesk.core.models import Profile
+from tests.browser.conftest import wait_for
 from tests.factories import ContactFactory, MembershipFactory, PhoneFactory, UserFactory
 from tests.tickets.factories import CategoryFactory, RecordFactory
 from tickets.complaints.models import Complaint, Step
@@ -21,23 +21,6 @@ from tickets.models import Stage, Status
 
 BONES = [("process", "Process", "流程"), ("people", "People", "人")]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-
-
-@pytest.fixture
-def zh_page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-def _wait_for(condition, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def _login(page, username, password):
@@ -123,7 +106,7 @@ def test_a_repair_record_becomes_a_complaint_taken_through_six_steps_in_chinese(
     assert Complaint.objects.get(pk=complaint.pk).step == Step.RECHECK
 
     # 3. the re-check visit, made by the worker, is recorded as reached and satisfied
-    assert _wait_for(
+    assert wait_for(
         lambda: CallbackVisit.objects.filter(source_record=complaint.record).exists()
     ), "the re-check visit was not made"
     visit = CallbackVisit.objects.get(source_record=complaint.record)
@@ -132,7 +115,7 @@ def test_a_repair_record_becomes_a_complaint_taken_through_six_steps_in_chinese(
     page.get_by_role("radio", name="5").check()
     page.get_by_label("产品使用情况").select_option("normal")
     page.get_by_role("button", name="保存：已联系上").click()
-    assert _wait_for(
+    assert wait_for(
         lambda: Complaint.objects.get(pk=complaint.pk).step == Step.CLOSED, seconds=15
     ), "the complaint did not close"
     page.goto(f"/complaints/{complaint.pk}/")

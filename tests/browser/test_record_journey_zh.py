@@ -4,36 +4,19 @@ The reply's e-mail is sent by a real Celery worker on Redis into the test mailbo
 """
 
 import re
-import time
 
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
 from servicedesk.core.models import Profile
+from tests.browser.conftest import wait_for
 from tests.factories import ContactFactory, EmailFactory, MembershipFactory, UserFactory
 from tests.tickets.factories import CategoryFactory
 from tickets import services
 from tickets.models import ServiceRecord, Stage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-
-
-@pytest.fixture
-def zh_page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
-def _wait_for(condition, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_agent_takes_replies_closes_and_reads_history_in_chinese(
@@ -79,7 +62,7 @@ def test_agent_takes_replies_closes_and_reads_history_in_chinese(
     page.get_by_label("内容").fill("师傅明天上午十点上门调整柜门。")
     page.get_by_role("button", name="添加").click()
     expect(page.get_by_text("师傅明天上午十点上门调整柜门。")).to_be_visible()
-    assert _wait_for(lambda: len(mail.outbox) >= 1), "the reply was not e-mailed"
+    assert wait_for(lambda: len(mail.outbox) >= 1), "the reply was not e-mailed"
     sent = next(m for m in mail.outbox if "zhang.wei@example.com" in m.to)
     assert record.reference in sent.subject
     assert "师傅明天上午十点上门调整柜门。" in sent.body

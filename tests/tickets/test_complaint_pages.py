@@ -354,3 +354,14 @@ def test_a_manager_files_the_cause_from_its_own_page(
     # A link, not the form: its person choices would cost the page more than the rest of it.
     assert f'href="/complaints/{complaint.pk}/cause/"' in page and 'name="why_1"' not in page
     assert 'name="why_1"' in client.get(f"/complaints/{complaint.pk}/cause/").content.decode()
+
+
+def test_a_step_posted_without_its_version_is_refused_not_applied_blind(client, agent, complaint):
+    client.force_login(agent)
+    response = client.post(
+        f"/complaints/{complaint.pk}/steps/",
+        {"step": Step.RESPECT, "step-own_words": "您好"},
+        follow=True,
+    )
+    assert "Someone else moved this complaint on" in response.content.decode()
+    assert not complaint.entries.exists()

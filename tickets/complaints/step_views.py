@@ -23,9 +23,11 @@ from .models import Step
 from .views import complaint_or_404, detail_page, step_choices
 
 
-def _version(request) -> int | None:
+def _version(request) -> int:
+    """The version the page was drawn from. Missing or unreadable is 0, which no row has: a
+    write without it is refused as a conflict, never applied blind."""
     raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
 
 
 def _service_errors(exc) -> dict:
