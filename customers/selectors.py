@@ -39,12 +39,28 @@ def customer_search(qs: QuerySet, query: str) -> QuerySet:
         return qs.filter(pk__in=ids.values("customer_id"))
     digits = _digits(query)
     if len(digits) >= 3 and not query.strip("+-() 0123456789"):
-        # No kind filter: only phones carry digits_reversed, and a `kind` predicate would tempt
-        # the planner onto the (kind, value) index instead of the reversed-digits one.
-        ids = ContactPoint.objects.filter(digits_reversed__startswith=digits[::-1])
-        return qs.filter(pk__in=ids.values("customer_id"))
+        # The matching phones are read first, on their own. Inside the list's query the planner
+        # may over-estimate a suffix (at 1M records: 1,003 rows for "7536" against 11 found) and
+        # walk every customer in name order instead, 660 ms. A few digits match few customers.
+        return qs.filter(pk__in=list(phone_customer_ids(digits)))
     organisations = Customer.objects.filter(kind=CustomerKind.ORGANISATION, name__icontains=query)
     return qs.filter(Q(name__icontains=query) | Q(organisation_id__in=organisations.values("pk")))
+
+
+# A phone suffix of three digits matches about one phone in a thousand; past this many the
+# search asks for more digits rather than list them all.
+PHONE_MATCHES = 500
+
+
+def phone_customer_ids(digits: str) -> QuerySet:
+    """Customers with a phone ending in `digits`: a prefix LIKE on the reversed digits, served
+    by contactpoint_digits_rev_idx. No kind filter: only phones carry digits_reversed, and a
+    `kind` predicate would tempt the planner onto the (kind, value) index instead."""
+    return (
+        ContactPoint.objects.filter(digits_reversed__startswith=digits[::-1])
+        .values_list("customer_id", flat=True)
+        .distinct()[:PHONE_MATCHES]
+    )
 
 
 def customer_base(*, archived: bool | None = False) -> QuerySet:

@@ -21,10 +21,15 @@ def _plan(qs) -> str:
 
 def test_phone_last_digits_search_uses_reversed_digits_index():
     PhoneFactory.create_batch(20)
-    from customers.selectors import customer_search
+    from customers.selectors import customer_search, phone_customer_ids
 
-    plan = _plan(customer_search(Customer.objects.all(), "4321"))
+    plan = _plan(phone_customer_ids("4321"))
     assert "contactpoint_digits_rev_idx" in plan, plan
+    # The list then reads the customers found by their primary keys, not every one in name order.
+    mine = PhoneFactory(value="+8613800004321").contact.customer
+    found = customer_search(Customer.objects.all(), "4321")
+    assert mine in found
+    assert "customers_customer_pkey" in _plan(found.order_by("name", "pk")), _plan(found)
 
 
 def test_name_search_uses_trigram_index():

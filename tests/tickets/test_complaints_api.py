@@ -210,3 +210,11 @@ def test_a_service_refusal_of_a_step_field_is_named_under_data(
     )
     assert response.status_code == 400
     assert "Only a manager" in response.json()["error"]["fields"]["data.result"][0]
+
+
+@pytest.mark.parametrize("value", ["-1.9e50", "99999999999999999999", "abc", "0"])
+def test_an_unreadable_or_unknown_department_filter_is_a_400(agent_api, value):
+    for name in ("department", "responsible_department"):
+        response = agent_api.get(f"{URL}?{name}={value}")
+        assert response.status_code == 400, (name, value, response.content)
+        assert name in response.json()["error"]["fields"]

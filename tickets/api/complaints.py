@@ -29,6 +29,7 @@ from servicedesk.core.api.versioning import (
     with_etag,
 )
 from servicedesk.core.exceptions import ConflictError, DomainError
+from servicedesk.core.models import Department
 
 from ..complaints import services
 from ..complaints.models import (
@@ -41,6 +42,7 @@ from ..complaints.models import (
     Step,
 )
 from ..complaints.selectors import complaint_narrow, complaint_visible
+from ..filters import DepartmentIdFilter
 from ..models import Stage
 
 
@@ -134,10 +136,15 @@ class ActionNewDateInputSerializer(InputSerializer):
 
 class ComplaintFilter(filters.FilterSet):
     step = filters.MultipleChoiceFilter(choices=Step.choices, distinct=False)
-    department = filters.NumberFilter(
-        field_name="record__lead_department_id", help_text=_("The record's lead department.")
+    # Department ids, checked against the departments: an unknown or unreadable one is a 400.
+    department = DepartmentIdFilter(
+        field_name="record__lead_department",
+        queryset=Department.objects.all(),
+        help_text=_("The record's lead department."),
     )
-    responsible_department = filters.NumberFilter(help_text=_("The responsible department."))
+    responsible_department = DepartmentIdFilter(
+        queryset=Department.objects.all(), help_text=_("The responsible department.")
+    )
     state = filters.ChoiceFilter(
         choices=[("open", _("Open")), ("closed", _("Closed"))],
         method="_narrow",
