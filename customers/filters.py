@@ -55,7 +55,8 @@ class CustomerFilter(django_filters.FilterSet):
         fields: list[str] = []  # only the declared filters above
 
     def search(self, queryset, name, value):
-        return customer_search(queryset, value)
+        # The customer lists: the phones matching a suffix are read first (customer_search).
+        return customer_search(queryset, value, phones_first=True)
 
     def sort_by(self, queryset, name, value):
         return queryset.order_by(*ORDERINGS.get(value, ORDERINGS["name"]))
