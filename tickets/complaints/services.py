@@ -23,6 +23,7 @@ from ..services import record_create
 from . import steps
 from .models import (
     SEVERITY_PRIORITY,
+    STEPS,
     Channel,
     Complaint,
     ComplaintAction,
@@ -132,14 +133,8 @@ def _next_step(step: str, cleaned: dict) -> str | None:
         return None  # moves on when its last action is done (complaint_action_done)
     if step == Step.RECHECK:
         return {"satisfied": Step.CLOSED, "not_satisfied": Step.OPTIONS}.get(cleaned["result"])
-    return STEP_AFTER[step]
-
-
-STEP_AFTER = {
-    Step.RESPECT: Step.LISTEN,
-    Step.LISTEN: Step.RESTATE,
-    Step.OPTIONS: Step.ACT,
-}
+    # Steps 1, 2 and 4 lead on to the next in the seed's order (STEPS).
+    return STEPS[STEPS.index(step) + 1]
 
 
 def out_of_order(complaint: Complaint) -> InvalidTransition:
