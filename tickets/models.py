@@ -302,7 +302,11 @@ class ServiceRecord(TimeStampedModel):
 
     @property
     def reference(self) -> str:
-        return f"SR-{self.pk:06d}" if self.pk else "SR-new"
+        return self.reference_of(self.pk)
+
+    @staticmethod
+    def reference_of(pk: int | None) -> str:
+        return f"SR-{pk:06d}" if pk else "SR-new"
 
     @property
     def is_active(self) -> bool:

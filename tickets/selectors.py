@@ -115,11 +115,12 @@ def with_due_state(qs: QuerySet, now=None) -> QuerySet:
     )
 
 
-def record_list(*, user, filters: dict | None = None) -> QuerySet[ServiceRecord]:
-    """The list's rows; filtering is done by tickets.filters.RecordFilter on top of this."""
-    return with_due_state(
-        record_visible(user).select_related(*LIST_RELATED).order_by("-created_at", "-pk")
-    )
+def record_list(*, user, due: bool = True) -> QuerySet[ServiceRecord]:
+    """The list's rows; filtering is done by tickets.filters.RecordFilter on top of this.
+    due=False leaves out the due-state annotations, for a page that reads its rows as values
+    and works the state out per row (tickets.rows)."""
+    qs = record_visible(user).select_related(*LIST_RELATED).order_by("-created_at", "-pk")
+    return with_due_state(qs) if due else qs
 
 
 def record_for_output(pk: int) -> ServiceRecord:

@@ -5,6 +5,7 @@ from functools import partial
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -30,6 +31,7 @@ from .forms import (
     TransitionForm,
 )
 from .models import RecordAttachment, ServiceCategory, ServiceRecord, Status
+from .rows import ROW_FIELDS, record_row
 
 PAGE_SIZE = 25
 
@@ -86,7 +88,7 @@ class RecordListView(DeskView):
 
     def get(self, request):
         filterset = RecordFilter(
-            request.GET or None, queryset=selectors.record_list(user=request.user)
+            request.GET or None, queryset=selectors.record_list(user=request.user, due=False)
         )
         invalid = filterset.is_bound and not filterset.is_valid()
         # A filter that cannot be read shows its message over no rows: the unfiltered list under
@@ -95,7 +97,13 @@ class RecordListView(DeskView):
             qs = filterset.queryset.none()
         else:
             qs = filterset.qs if filterset.is_bound else filterset.queryset
-        page = window_page(qs, request.GET.get("page"), PAGE_SIZE)
+        now = timezone.now()
+        page = window_page(
+            qs.values(*ROW_FIELDS),
+            request.GET.get("page"),
+            PAGE_SIZE,
+            row=lambda values: record_row(values, now),
+        )
         query = request.GET.copy()
         query.pop("page", None)
         return render(

@@ -15,6 +15,13 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+def bilingual(name_en: str, name_zh: str) -> str:
+    """The name in the active language: the Chinese one when there is one, else the English."""
+    if name_zh and (translation.get_language() or "").startswith("zh"):
+        return name_zh
+    return name_en
+
+
 class BilingualNameMixin(models.Model):
     """Names users see in both languages; `name` follows the active language."""
 
@@ -29,10 +36,7 @@ class BilingualNameMixin(models.Model):
 
     @property
     def name(self) -> str:
-        lang = translation.get_language() or ""
-        if lang.startswith("zh") and self.name_zh:
-            return self.name_zh
-        return self.name_en
+        return bilingual(self.name_en, self.name_zh)
 
 
 class Department(BilingualNameMixin, TimeStampedModel):

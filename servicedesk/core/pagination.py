@@ -63,11 +63,13 @@ def page_number(raw) -> int:
     return int(text) if text.isdigit() and 0 < len(text) < 7 and int(text) > 0 else 1
 
 
-def window_page(queryset, raw_number, per_page: int) -> WindowPage:
-    """One page of an ordered queryset: one query, LIMIT per_page + 1 at an OFFSET."""
+def window_page(queryset, raw_number, per_page: int, row=None) -> WindowPage:
+    """One page of an ordered queryset: one query, LIMIT per_page + 1 at an OFFSET. `row`, if
+    given, turns each fetched item (e.g. a .values() dict) into what the page shows."""
     number = page_number(raw_number)
     if number > MAX_PAGE:
         return WindowPage([], number, per_page, has_next=False, too_deep=True)
     start = (number - 1) * per_page
     rows = list(queryset[start : start + per_page + 1])
-    return WindowPage(rows[:per_page], number, per_page, has_next=len(rows) > per_page)
+    shown = [row(item) for item in rows[:per_page]] if row else rows[:per_page]
+    return WindowPage(shown, number, per_page, has_next=len(rows) > per_page)

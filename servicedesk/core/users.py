@@ -10,7 +10,12 @@ def display_name(user) -> str:
     """ "王丽" for first_name 丽 / last_name 王, "Li Wang" for Li / Wang, else the login."""
     if user is None:
         return ""
-    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    return person_name(user.first_name, user.last_name, user.get_username())
+
+
+def person_name(first_name, last_name, username) -> str:
+    """display_name from the three columns, for list rows read as values, not users."""
+    first, last = (first_name or "").strip(), (last_name or "").strip()
     if _CJK.search(first + last):
         return f"{last}{first}"
-    return f"{first} {last}".strip() or user.get_username()
+    return f"{first} {last}".strip() or (username or "")

@@ -78,7 +78,18 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only the rows of long lists (servicedesk/core/jinja_env.py says why).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "rows",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "servicedesk.core.jinja_env.environment"},
+    },
 ]
+# Selects are written out in Python; other widgets use Django's templates
+# (servicedesk/core/renderers.py says why).
+FORM_RENDERER = "servicedesk.core.renderers.DeskFormRenderer"
 
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),

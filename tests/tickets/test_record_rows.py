@@ -1,0 +1,73 @@
+"""The record list's rows (tickets.rows): the Python due state equals the SQL one on every
+combination, and a row shows what the model shows."""
+
+import itertools
+from datetime import timedelta
+
+import factory
+import pytest
+from django.utils import timezone, translation
+
+from servicedesk.core.users import display_name
+from tests.tickets.factories import CategoryFactory, RecordFactory
+from tickets import selectors
+from tickets.models import ServiceRecord, Status
+from tickets.rows import ROW_FIELDS, due_state, record_row
+
+pytestmark = pytest.mark.django_db
+
+
+def factory_iter(values):
+    return factory.Iterator(list(values), cycle=False)
+
+
+def test_due_state_in_python_equals_the_annotation_on_every_combination():
+    now = timezone.now()
+    # Each due time: none, past, inside the due-soon window, at its edge, beyond it.
+    dues = [None, now - timedelta(hours=1), now + timedelta(hours=1), now + selectors.DUE_SOON]
+    dues.append(now + timedelta(days=2))
+    met = [None, now - timedelta(minutes=5)]
+    statuses = [Status.NEW, Status.PENDING, Status.RESOLVED, Status.CLOSED]
+    category = CategoryFactory()
+    combos = list(itertools.product(statuses, dues, met, dues, met))
+    RecordFactory.create_batch(
+        len(combos),
+        category=category,
+        status=factory_iter(c[0] for c in combos),
+        first_response_due=factory_iter(c[1] for c in combos),
+        first_responded_at=factory_iter(c[2] for c in combos),
+        resolution_due=factory_iter(c[3] for c in combos),
+        resolved_at=factory_iter(c[4] for c in combos),
+    )
+    annotated = selectors.with_due_state(ServiceRecord.objects.all(), now)
+    rows = list(annotated.values("due_state", *ROW_FIELDS))
+    assert len(rows) == len(combos)
+    states = set()
+    for values in rows:
+        python = due_state(
+            status=values["status"],
+            first_response_due=values["first_response_due"],
+            first_responded_at=values["first_responded_at"],
+            resolution_due=values["resolution_due"],
+            resolved_at=values["resolved_at"],
+            now=now,
+        )
+        assert python == values["due_state"], values
+        states.add(python)
+    assert states == {"", "breached", "response_late", "due_soon", "running"}
+
+
+def test_a_row_reads_as_the_record_does_in_both_languages(department, agent):
+    record = RecordFactory(status=Status.OPEN, assignee=agent, lead_department=department)
+    values = ServiceRecord.objects.filter(pk=record.pk).values(*ROW_FIELDS).get()
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            row = record_row(values, timezone.now())
+            assert row.reference == record.reference
+            assert row.status == record.get_status_display()
+            assert row.stage == record.get_stage_display()
+            assert row.priority == record.get_priority_display()
+            assert row.category_name == record.category.name
+            assert row.department_name == record.lead_department.name
+            assert row.customer_name == record.customer.name
+    assert row.assignee_name == display_name(agent)
