@@ -99,9 +99,10 @@ class RecordListView(DeskView):
             qs = filterset.qs if filterset.is_bound else filterset.queryset
         now = timezone.now()
         page = window_page(
-            qs.values(*ROW_FIELDS),
+            qs,
             request.GET.get("page"),
             PAGE_SIZE,
+            values=ROW_FIELDS,
             row=lambda values: record_row(values, now),
         )
         query = request.GET.copy()

@@ -71,3 +71,31 @@ def test_a_row_reads_as_the_record_does_in_both_languages(department, agent):
             assert row.department_name == record.lead_department.name
             assert row.customer_name == record.customer.name
     assert row.assignee_name == display_name(agent)
+
+
+def test_the_list_escapes_what_was_typed_and_shows_each_column(client, agent, category):
+    RecordFactory(
+        category=category,
+        subject='<script>alert("x")</script>',
+        customer__name="<b>Wang & Co</b>",
+        status=Status.OPEN,
+        assignee=agent,
+    )
+    client.force_login(agent)
+    html = client.get("/records/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#34;x&#34;)" in html
+    assert "&lt;b&gt;Wang &amp; Co&lt;/b&gt;" in html
+    with translation.override("zh-hans"):
+        status = ServiceRecord.objects.get().get_status_display()
+    assert f"<td>{status}</td>" in html
+    assert display_name(agent) in html
+
+
+def test_a_deep_page_reads_the_same_rows_as_slicing_the_list(client, agent, category):
+    RecordFactory.create_batch(60, category=category, assignee=agent)
+    client.force_login(agent)
+    html = client.get("/records/?page=3").content.decode()
+    expected = ServiceRecord.objects.order_by("-created_at", "-pk")[50:60]
+    assert html.count('name="records"') == 10
+    for record in expected:
+        assert f'value="{record.pk}"' in html
