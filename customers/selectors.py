@@ -89,13 +89,22 @@ def with_list_data(qs: QuerySet) -> QuerySet:
 
 
 def customer_list(
-    *, search: str = "", filters: dict | None = None, order: str = "name", archived=False
+    *,
+    search: str = "",
+    filters: dict | None = None,
+    order: str = "name",
+    archived=False,
+    related: bool = True,
 ) -> QuerySet:
-    """Active customers (or archived ones), searched, filtered by field lookups and sorted."""
+    """Active customers (or archived ones), searched, filtered by field lookups and sorted.
+    related=False leaves out with_list_data, for a page that reads its rows as values and their
+    tags and contact points itself (customers.rows)."""
     qs = customer_search(customer_base(archived=archived), search, phones_first=True)
     if filters:
         qs = qs.filter(**filters)
-    return with_list_data(qs).order_by(*ORDERINGS.get(order, ORDERINGS["name"]))
+    if related:
+        qs = with_list_data(qs)
+    return qs.order_by(*ORDERINGS.get(order, ORDERINGS["name"]))
 
 
 # Sort keys users can choose; the pk tiebreak keeps pages stable.

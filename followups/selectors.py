@@ -17,6 +17,7 @@ from servicedesk.core.selectors import rate, user_department_ids
 from tickets.visibility import audience_visible
 
 from .models import CallbackAttempt, CallbackVisit, VisitStatus
+from .rows import ROW_FIELDS
 
 User = get_user_model()
 
@@ -44,6 +45,13 @@ def visit_list(user) -> QuerySet[CallbackVisit]:
     return with_list_data(visit_visible(user)).order_by("due_at", "id")
 
 
+def _listed(qs: QuerySet, as_rows: bool) -> QuerySet:
+    """A list in due order: as models with what a row shows (the API, the panels), or as_rows as
+    the values of followups.rows.ROW_FIELDS, for the pages' rows (followups.rows says why)."""
+    qs = qs.order_by("due_at", "id")
+    return qs.values(*ROW_FIELDS) if as_rows else with_list_data(qs)
+
+
 def visit_get(user, pk: int) -> CallbackVisit:
     """One visible visit with its attempts; raises DoesNotExist for anyone else's."""
     return (
@@ -61,7 +69,9 @@ def end_of_today(now: datetime | None = None) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
 
-def agent_callbacks(user, *, until: datetime, limit: int | None = None) -> dict:
+def agent_callbacks(
+    user, *, until: datetime, limit: int | None = None, as_rows: bool = False
+) -> dict:
     """An agent's scheduled visits due before `until` (late ones first), and the unclaimed ones
     in their departments' queues: two walks of two partial indexes, none of the whole table."""
     mine = CallbackVisit.objects.filter(
@@ -73,7 +83,7 @@ def agent_callbacks(user, *, until: datetime, limit: int | None = None) -> dict:
         department_id__in=user_department_ids(user),
         due_at__lt=until,
     )
-    mine, queue = (with_list_data(q).order_by("due_at", "id") for q in (mine, queue))
+    mine, queue = (_listed(q, as_rows) for q in (mine, queue))
     if limit is not None:
         mine, queue = mine[:limit], queue[:limit]
     return {"mine": mine, "queue": queue}
@@ -97,24 +107,30 @@ def record_visits(record, user) -> list[CallbackVisit]:
     )
 
 
-def visits_of_day(user, *, start: datetime, end: datetime) -> QuerySet[CallbackVisit]:
+def visits_of_day(
+    user, *, start: datetime, end: datetime, as_rows: bool = False
+) -> QuerySet[CallbackVisit]:
     """The calendar day's list: the visits its count covers (every visible one due in [start,
     end) but cancelled ones, as calendar_counts), in due order."""
-    return (
-        visit_list(user)
+    qs = (
+        visit_visible(user)
         .filter(due_at__gte=start, due_at__lt=end)
         .exclude(status=VisitStatus.CANCELLED)
     )
+    return _listed(qs, as_rows)
 
 
-def visits_late(user, *, since: datetime, until: datetime, now: datetime) -> QuerySet:
+def visits_late(
+    user, *, since: datetime, until: datetime, now: datetime, as_rows: bool = False
+) -> QuerySet:
     """The manager's list: visits due in [since, until) that were missed or whose window closed
     while they were still scheduled, in due order."""
-    return (
-        visit_list(user)
+    qs = (
+        visit_visible(user)
         .filter(due_at__gte=since, due_at__lt=until)
         .filter(Q(status=VisitStatus.MISSED) | Q(status=VisitStatus.SCHEDULED, window_end__lt=now))
     )
+    return _listed(qs, as_rows)
 
 
 def calendar_counts(user, *, start: datetime, end: datetime) -> dict:

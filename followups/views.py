@@ -10,7 +10,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -42,6 +44,7 @@ from .forms import (
     VisitCreateForm,
 )
 from .models import CallbackVisit, VisitStatus
+from .rows import ROW_FIELDS, instance_row, visit_row, with_phones
 
 PAGE_SIZE = 25
 # The week view: today and the six days after it.
@@ -49,7 +52,8 @@ WEEK_DAYS = 7
 # The manager's default period, as the dashboard's: the last 30 days.
 DEFAULT_PERIOD_DAYS = 30
 CUSTOMER_MATCHES = 10
-ROW_TEMPLATE = "followups/includes/callback_row.html"
+# One row alone, for htmx: Jinja2, as the lists' rows (followups.rows).
+ROW_TEMPLATE = "followups/visit_row.html"
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -125,25 +129,41 @@ def _inline_ids(visit_id: int) -> str:
     return f"visit{visit_id}-%s"
 
 
+def _page_rows(qs, raw_number, now, labels=None):
+    labels = {} if labels is None else labels
+    return window_page(qs, raw_number, PAGE_SIZE, row=lambda values: visit_row(values, now, labels))
+
+
 def _row(request, visit_id: int, *, notice="", error="", form=None, status=200, visit=None):
     """One row of the list, for htmx to swap in place of the old one."""
+    now = timezone.now()
     if visit is None:  # after a write: read it again, as the user now sees it
         # None if it was handed to someone outside the user's departments meanwhile
-        visit = selectors.visit_list(request.user).filter(pk=visit_id).first()
-    return render(
-        request,
-        ROW_TEMPLATE,
-        {
-            "v": visit,
-            "visit_id": visit_id,
-            "now": timezone.now(),
-            "notice": notice,
-            "row_error": error,
-            "outcome_form": form,
-            "next": request.POST.get("next") or request.GET.get("next") or "",
-        },
-        status=status,
-    )
+        visible = selectors.visit_visible(request.user).filter(pk=visit_id)
+        values = visible.values(*ROW_FIELDS).first()
+        row = visit_row(values, now) if values else None
+        with_phones([row] if row else [])
+    else:
+        row = instance_row(visit, now)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    outcome = ""
+    if row is not None and form is not None:
+        outcome = render_to_string(
+            "followups/includes/outcome_inline.html",
+            {"v": row, "outcome_form": form, "next": next_url},
+            request=request,
+        )
+    context = {
+        "rows": [row] if row else [],
+        "csrf": get_token(request),
+        "visit_id": visit_id,
+        "notice": notice,
+        "row_error": error,
+        "outcome": outcome,
+        "user_pk": request.user.pk,
+        "next": next_url,
+    }
+    return render(request, ROW_TEMPLATE, context, status=status, using="rows")
 
 
 def _done(request, visit_id: int, text: str, *, default: str):
@@ -193,15 +213,20 @@ class CallbackListView(DeskView):
             context.update(mine=None, queue=None, day_page=None)
         elif day is not None:
             start, end = _local_day_bounds(day)
-            visits = selectors.visits_of_day(request.user, start=start, end=end)
-            context["day_page"] = window_page(visits, request.GET.get("page"), PAGE_SIZE)
+            visits = selectors.visits_of_day(request.user, start=start, end=end, as_rows=True)
+            context["day_page"] = _page_rows(visits, request.GET.get("page"), context["now"])
+            with_phones(context["day_page"])
         else:
             until = selectors.end_of_today()
             if chosen == "week":
                 until += timedelta(days=WEEK_DAYS - 1)
-            lists = selectors.agent_callbacks(request.user, until=until)
-            context["mine"] = window_page(lists["mine"], request.GET.get("page"), PAGE_SIZE)
-            context["queue"] = window_page(lists["queue"], request.GET.get("qpage"), PAGE_SIZE)
+            lists = selectors.agent_callbacks(request.user, until=until, as_rows=True)
+            now = context["now"]
+            labels: dict = {}
+            context["mine"] = _page_rows(lists["mine"], request.GET.get("page"), now, labels)
+            context["queue"] = _page_rows(lists["queue"], request.GET.get("qpage"), now, labels)
+            # The two lists' phones in one read.
+            with_phones(context["mine"], context["queue"])
             context["until"] = until
         return render(request, "followups/list.html", context)
 
@@ -692,12 +717,14 @@ class CallbackManagerView(DeskView):
             }
             for row in rates["by_department"]
         ]
-        late = selectors.visits_late(user, since=since, until=until, now=now)
+        late = selectors.visits_late(user, since=since, until=until, now=now, as_rows=True)
+        page = _page_rows(late, request.GET.get("page"), now)
+        with_phones(page)
         context.update(
             overall=_with_percents(rates["overall"]),
             by_agent=by_agent,
             by_department=by_department,
-            page=window_page(late, request.GET.get("page"), PAGE_SIZE),
+            page=page,
             next=request.get_full_path(),
         )
         return render(request, "followups/manager.html", context)

@@ -7,6 +7,7 @@ worked out here from those columns by `due_state`, the same rule as selectors.wi
 (tests/tickets/test_record_rows.py holds the two equal on every combination).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,11 +39,15 @@ ROW_FIELDS = (
 )
 
 
-def due_state(
-    *, status, first_response_due, first_responded_at, resolution_due, resolved_at, now
-) -> str:
-    """selectors.with_due_state's due_state for one record: "breached" (resolution),
-    "response_late", "due_soon", "running", or "" for a record that is no longer running."""
+def due_state(values: Mapping, now) -> str:
+    """selectors.with_due_state's due_state for one record read as values: "breached"
+    (resolution), "response_late", "due_soon", "running", or "" once it is no longer running."""
+    status = values["status"]
+    first_response_due, first_responded_at = (
+        values["first_response_due"],
+        values["first_responded_at"],
+    )
+    resolution_due, resolved_at = values["resolution_due"], values["resolved_at"]
     if status not in ACTIVE_STATUSES:
         return ""
     response_open = first_responded_at is None and first_response_due is not None
@@ -96,12 +101,5 @@ def record_row(values: dict, now) -> RecordRow:
             values["assignee__username"],
         ),
         resolution_due=values["resolution_due"],
-        due_state=due_state(
-            status=values["status"],
-            first_response_due=values["first_response_due"],
-            first_responded_at=values["first_responded_at"],
-            resolution_due=values["resolution_due"],
-            resolved_at=values["resolved_at"],
-            now=now,
-        ),
+        due_state=due_state(values, now),
     )

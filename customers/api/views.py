@@ -8,6 +8,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from servicedesk.core.api.lean import paginate_values, respond
 from servicedesk.core.api.schema import error_response
 from servicedesk.core.api.serializers import ID_PATTERN
 from servicedesk.core.roles import is_manager_or_admin
@@ -15,6 +16,7 @@ from servicedesk.core.roles import is_manager_or_admin
 from .. import selectors, services
 from ..filters import CustomerFilter
 from ..models import Contact, ContactPoint
+from . import lists
 from .serializers import (
     ContactInputSerializer,
     ContactOutputSerializer,
@@ -87,6 +89,13 @@ class CustomerViewSet(
         # Agents see active customers only; managers also open archived ones (merged records).
         qs = selectors.customer_base(archived=None if _sees_archived(self.request) else False)
         return selectors.with_list_data(qs)
+
+    def list(self, request, *args, **kwargs):
+        # Rows as values with their tags and primary points: the serializer's items without a
+        # model instance or serializer field walk per row (customers.api.lists).
+        qs = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        rows = paginate_values(self, qs, lists.CUSTOMER_COLUMNS)
+        return respond(self, lists.customer_items(rows))
 
     def create(self, request, *args, **kwargs):
         data = self._valid(CustomerCreateInputSerializer, request.data)

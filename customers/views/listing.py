@@ -9,19 +9,21 @@ from django.utils.translation import gettext as _
 
 from servicedesk.core.pagination import window_page
 from servicedesk.core.roles import is_manager_or_admin
+from servicedesk.core.users import person_name
 from servicedesk.core.views import DeskView
 
 from .. import csvio, selectors
 from ..filters import CustomerFilter
 from ..models import ContactPoint
+from ..rows import ROW_FIELDS, add_contacts_and_tags, customer_row, detail_urls
 
 PAGE_SIZE = 25
 
 
-def filtered_customers(request):
+def filtered_customers(request, *, related: bool = True):
     """(filterset, queryset): archived customers only when a manager asks for them."""
     archived = request.GET.get("archived") == "1" and is_manager_or_admin(request.user)
-    base = selectors.customer_list(archived=archived)
+    base = selectors.customer_list(archived=archived, related=related)
     filterset = CustomerFilter(request.GET or None, queryset=base)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     return filterset, qs
@@ -31,8 +33,16 @@ class CustomerListView(DeskView):
     section = "customers"
 
     def get(self, request):
-        filterset, qs = filtered_customers(request)
-        page = window_page(qs, request.GET.get("page"), PAGE_SIZE)
+        filterset, qs = filtered_customers(request, related=False)
+        url = detail_urls()
+        page = window_page(
+            qs.values(*ROW_FIELDS),
+            request.GET.get("page"),
+            PAGE_SIZE,
+            row=lambda values: customer_row(values, url),
+        )
+        add_contacts_and_tags(page.object_list)
+        model_choices_as_values(filterset.form)
         params = request.GET.copy()
         params.pop("page", None)
         active_filters = [k for k, v in request.GET.items() if v and k not in ("page", "sort", "q")]
@@ -49,6 +59,27 @@ class CustomerListView(DeskView):
                 "can_see_archived": is_manager_or_admin(request.user),
             },
         )
+
+
+def model_choices_as_values(form) -> None:
+    """The filter bar's tag and owner selects, their options read as plain values. Left to
+    ModelChoiceField, each is read through a server-side cursor (DECLARE, FETCH, CLOSE on
+    PostgreSQL) into model instances, on every page view. Same querysets, same labels (the tag's
+    name, the person's display name); only the widgets get them, so a chosen value is still
+    checked against the field's queryset."""
+    tag, owner = form.fields["tag"], form.fields["owner"]
+    tag.widget.choices = _with_empty(tag, tag.queryset.values_list("pk", "name"))
+    people = owner.queryset.values_list("pk", "first_name", "last_name", "username")
+    owner.widget.choices = _with_empty(owner, [(pk, person_name(*names)) for pk, *names in people])
+
+
+def _with_empty(field, choices) -> list:
+    # As the fields' own iterators: the empty choice first, then django-filter's null choice.
+    first = [] if field.empty_label is None else [("", field.empty_label)]
+    null_label = getattr(field, "null_label", None)
+    if null_label is not None:
+        first.append((field.null_value, null_label))
+    return [*first, *choices]
 
 
 class _Echo:

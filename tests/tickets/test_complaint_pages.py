@@ -5,7 +5,7 @@ with nothing saved."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import CustomerFactory
 from tests.tickets.factories import CategoryFactory, RecordFactory, complaint_open
@@ -365,3 +365,83 @@ def test_a_step_posted_without_its_version_is_refused_not_applied_blind(client, 
     )
     assert "Someone else moved this complaint on" in response.content.decode()
     assert not complaint.entries.exists()
+
+
+# --- the list's rows (tickets.complaints.rows) ------------------------------------------------
+
+
+def _list_values(user, pk):
+    """The list's values for one complaint, as the page reads them."""
+    from tickets.complaints import selectors
+    from tickets.complaints.rows import ROW_FIELDS
+
+    return selectors.complaint_list(user).filter(pk=pk).values(*ROW_FIELDS).get()
+
+
+@pytest.mark.parametrize("step", [*Step.values])
+@pytest.mark.parametrize("ago", [timedelta(minutes=30), timedelta(hours=2), timedelta(days=2)])
+def test_a_rows_lateness_is_the_models_on_every_step(agent, complaint, step, ago):
+    import time_machine
+
+    from tickets.complaints.rows import step_late
+
+    now = timezone.now()
+    complaint.step, complaint.step_since = step, now - ago
+    with time_machine.travel(now, tick=False):
+        assert step_late(step, complaint.step_since, now) == complaint.step_late
+
+
+def test_a_row_reads_as_the_complaint_does_in_both_languages(agent, complaint):
+    from django.template.defaultfilters import truncatechars
+    from django.urls import reverse
+
+    from servicedesk.core.users import display_name
+    from tickets.complaints.rows import complaint_row, detail_urls
+    from tickets.models import ServiceRecord
+
+    long = "投诉" * 40  # past the 60 characters the column shows
+    ServiceRecord.objects.filter(pk=complaint.record_id).update(assignee=agent, subject=long)
+    complaint = Complaint.objects.select_related("record__customer").get(pk=complaint.pk)
+    values = _list_values(agent, complaint.pk)
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            row = complaint_row(values, timezone.now(), detail_urls())
+            assert row.url == reverse("tickets:complaint_detail", args=[complaint.pk])
+            assert row.reference == complaint.record.reference
+            assert row.subject == truncatechars(long, 60)
+            assert row.customer_name == complaint.record.customer.name
+            assert row.severity == complaint.get_severity_display()
+            assert row.severity_badge == " warn"  # serious
+            assert row.step == complaint.get_step_display()
+            assert row.outcome == complaint.get_outcome_display()
+            assert (row.closed, row.satisfied, row.open_actions) == (False, False, 0)
+    assert row.assignee_name == display_name(agent)
+
+
+def test_the_list_escapes_what_was_typed_and_marks_closed_rows(client, agent, complaint):
+    from tickets.models import ServiceRecord
+
+    ServiceRecord.objects.filter(pk=complaint.record_id).update(subject='<script>"x"</script>')
+    to_recheck(complaint, agent)
+    take(complaint, Step.RECHECK, agent, {"result": "satisfied"})
+    client.force_login(agent)
+    closed = Complaint.objects.get(pk=complaint.pk)
+    # override: the page activates the language it was asked for; put back the one before.
+    with translation.override("zh-hans"):
+        html = client.get("/complaints/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        badge = f"{closed.get_step_display()} · {closed.get_outcome_display()}"
+    assert "<script>" not in html and "&lt;script&gt;&#34;x&#34;&lt;/script&gt;" in html
+    assert f'<span class="badge ok">{badge}</span>' in html
+    assert f'href="/complaints/{complaint.pk}/"' in html
+
+
+def test_the_list_page_runs_a_fixed_number_of_queries(
+    client, agent, complaint_category, django_assert_max_num_queries
+):
+    for _ in range(30):
+        complaint_open(agent, complaint_category)
+    client.force_login(agent)
+    # Session, user, roles, departments, the page's rows, the notification count.
+    with django_assert_max_num_queries(6):
+        page = client.get("/complaints/").content.decode()
+    assert page.count('href="/complaints/') >= 25

@@ -44,14 +44,7 @@ def test_due_state_in_python_equals_the_annotation_on_every_combination():
     assert len(rows) == len(combos)
     states = set()
     for values in rows:
-        python = due_state(
-            status=values["status"],
-            first_response_due=values["first_response_due"],
-            first_responded_at=values["first_responded_at"],
-            resolution_due=values["resolution_due"],
-            resolved_at=values["resolved_at"],
-            now=now,
-        )
+        python = due_state(values, now)
         assert python == values["due_state"], values
         states.add(python)
     assert states == {"", "breached", "response_late", "due_soon", "running"}

@@ -25,6 +25,7 @@ from .models import STEP_TARGETS, STEPS, Complaint, ComplaintStepEntry, Remedy, 
 from .rootcause.models import CauseBone
 from .rootcause.selectors import complaints_closed_in, complaints_on_bone
 from .rootcause.views import cause_context, day_bounds
+from .rows import ROW_FIELDS, complaint_row, detail_urls
 from .services import REVISABLE
 
 PAGE_SIZE = 25
@@ -107,7 +108,13 @@ class ComplaintListView(DeskView):
         fishbone = ListNarrowForm(request.GET)
         fishbone.is_valid()
         complaints, on_bone = _fishbone_narrow(complaints, fishbone.cleaned_data)
-        page = window_page(complaints, request.GET.get("page"), PAGE_SIZE)
+        now, url = timezone.now(), detail_urls()
+        page = window_page(
+            complaints.values(*ROW_FIELDS),
+            request.GET.get("page"),
+            PAGE_SIZE,
+            row=lambda values: complaint_row(values, now, url),
+        )
         query = request.GET.copy()
         query.pop("page", None)
         return render(

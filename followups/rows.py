@@ -1,0 +1,180 @@
+"""The callback lists' rows, read as plain values rather than model instances.
+
+A row of the lists (today's, the week's, a calendar day's, the manager's late ones) was a visit
+with its customer, record, assignee and department built as model instances, then rendered by an
+include of Django templates; that was most of the page's time (bench/where_time_goes.py). The rows
+read only the columns they show, work out the timing badge here (`timing`, the model's
+CallbackVisit.timing, held equal to it by tests/followups/test_visit_rows.py) and are rendered by
+Jinja2 (templates/jinja2/followups/visit_rows.html), as the record list's are (tickets.rows).
+"""
+
+import functools
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.template.defaultfilters import truncatechars
+from django.utils.timezone import localtime
+
+from customers.models import ContactPoint
+from customers.templatetags.customer_tags import phone
+from servicedesk.core.choices import label
+from servicedesk.core.users import person_name
+
+from .models import CallbackVisit, VisitStatus
+
+ROW_FIELDS = (
+    "id",
+    "due_at",
+    "window_end",
+    "status",
+    "attempts",
+    "purpose",
+    "method",
+    "version",
+    "satisfaction",
+    "customer_id",
+    "customer__name",
+    "source_record_id",
+    "source_record__subject",
+    "assignee_id",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+)
+
+
+def timing(*, status: str, due_at: datetime, window_end: datetime, now: datetime) -> str:
+    """CallbackVisit.timing for one row: "upcoming", "due" or "overdue" for a scheduled visit,
+    its status otherwise."""
+    if status != VisitStatus.SCHEDULED:
+        return status
+    if now < due_at:
+        return "upcoming"
+    return "due" if now < window_end else "overdue"
+
+
+# Formatting a number parses it (phonenumbers, ~60 µs), the dearest call of a row; the same
+# customers' phones come back request after request, and the result depends on the text alone.
+phone_text = functools.lru_cache(maxsize=4096)(phone)
+
+
+@dataclass(slots=True)
+class VisitRow:
+    pk: int
+    due_at: datetime
+    due_at_iso: str  # as Django's |date:"c"
+    timing: str
+    status: str
+    status_label: str
+    attempts: int
+    purpose: str
+    method: str
+    version: int
+    satisfaction: int | None
+    customer_id: int
+    customer_name: str
+    source_record_id: int | None
+    source_record_subject: str
+    assignee_id: int | None
+    assignee_name: str
+    # (value, as shown) of the customer's primary phones: with_phones fills them in.
+    phones: list = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return f"CV-{self.pk:06d}"
+
+    @property
+    def source_record_reference(self) -> str:
+        return f"SR-{self.source_record_id:06d}" if self.source_record_id else ""
+
+
+def visit_row(values: dict, now: datetime, labels: dict | None = None) -> VisitRow:
+    """`labels`, a dict kept for one page, holds the choice labels already translated: a page
+    repeats a handful of them, and translating one costs more than the rest of its row."""
+    labels = {} if labels is None else labels
+
+    def choice(field: str, value: str) -> str:
+        key = (field, value)
+        if key not in labels:
+            labels[key] = label(CallbackVisit, field, value)
+        return labels[key]
+
+    status = values["status"]
+    return VisitRow(
+        pk=values["id"],
+        due_at=values["due_at"],
+        due_at_iso=localtime(values["due_at"]).isoformat(),
+        timing=timing(
+            status=status, due_at=values["due_at"], window_end=values["window_end"], now=now
+        ),
+        status=status,
+        status_label=choice("status", status),
+        attempts=values["attempts"],
+        purpose=choice("purpose", values["purpose"]),
+        method=choice("method", values["method"]),
+        version=values["version"],
+        satisfaction=values["satisfaction"],
+        customer_id=values["customer_id"],
+        customer_name=values["customer__name"],
+        source_record_id=values["source_record_id"],
+        source_record_subject=truncatechars(values["source_record__subject"] or "", 60),
+        assignee_id=values["assignee_id"],
+        assignee_name=person_name(
+            values["assignee__first_name"],
+            values["assignee__last_name"],
+            values["assignee__username"],
+        )
+        if values["assignee_id"]
+        else "",
+    )
+
+
+def values_of(visit: CallbackVisit) -> dict:
+    """ROW_FIELDS of a visit already read as a model (an htmx row after visit_get), so the one
+    row template serves it too without reading the visit again."""
+
+    def walk(name: str):
+        obj = visit
+        for part in name.split("__"):
+            obj = getattr(obj, "pk" if part == "id" else part) if obj is not None else None
+        return obj
+
+    return {name: walk(name) for name in ROW_FIELDS}
+
+
+def phones_of(customer_ids) -> dict[int, list]:
+    """{customer id: [(value, shown)]} of the customers' primary phones, in one query: as
+    selectors.with_list_data's prefetch (the primary contact's primary phone)."""
+    phones: dict[int, list] = {}
+    points = (
+        ContactPoint.objects.filter(
+            customer_id__in=set(customer_ids),
+            is_primary=True,
+            contact__is_primary=True,
+            kind="phone",
+        )
+        .order_by("pk")
+        .values_list("customer_id", "value")
+    )
+    for customer_id, value in points:
+        phones.setdefault(customer_id, []).append((value, phone_text(value)))
+    return phones
+
+
+def with_phones(*lists) -> None:
+    """Fill in the phones of every row of the given lists (or window pages), with one query for
+    all of them."""
+    rows = [row for rows in lists for row in rows]
+    if not rows:
+        return
+    phones = phones_of(row.customer_id for row in rows)
+    for row in rows:
+        row.phones = phones.get(row.customer_id, [])
+
+
+def instance_row(visit: CallbackVisit, now: datetime) -> VisitRow:
+    """The row of a visit read by selectors.visit_get (its customer's primary_phones prefetched)."""
+    row = visit_row(values_of(visit), now)
+    row.phones = [(point.value, phone_text(point.value)) for point in visit.customer.primary_phones]
+    return row
