@@ -19,6 +19,11 @@ from tickets.models import ServiceRecord, Status
 from tickets.rows import record_row
 
 pytestmark = pytest.mark.django_db
+# The one-union read needs LIMIT inside a UNION, which SQLite refuses (it reads panel by panel).
+union_only = pytest.mark.skipif(
+    not connection.features.supports_slicing_ordering_in_compound,
+    reason="the union of limited walks runs on PostgreSQL (CI runs it)",
+)
 
 PANELS = ("breached", "due_soon", "assigned", "unassigned", "department")
 
@@ -89,6 +94,7 @@ def test_a_user_in_no_department_sees_only_their_own(busy_desk, monkeypatch):
     assert ours["unassigned"] == [] and ours["department"] == []
 
 
+@union_only
 def test_the_sql_compiled_once_answers_as_a_fresh_build(busy_desk):
     user = busy_desk["manager"]
     now = timezone.now()
@@ -99,6 +105,7 @@ def test_the_sql_compiled_once_answers_as_a_fresh_build(busy_desk):
     assert panels._panels_sql.cache_info().currsize >= 1
 
 
+@union_only
 def test_the_panels_take_two_queries(busy_desk):
     user = busy_desk["manager"]
     user_department_ids(user)  # read once per request by the shell already

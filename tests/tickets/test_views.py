@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from servicedesk.core.models import Notification
@@ -68,8 +69,9 @@ def test_my_work_fixed_queries(client, agent, category, django_assert_max_num_qu
             )
     client.force_login(agent)
     # 9 for the records' panels (ids in one union, rows in one read) and the shell, 3 for the
-    # callbacks panel (its two lists and their phones)
-    with django_assert_max_num_queries(12):
+    # callbacks panel (its two lists and their phones); on SQLite one query per records panel.
+    union = connection.features.supports_slicing_ordering_in_compound
+    with django_assert_max_num_queries(12 if union else 15):
         response = client.get("/")
     html = response.content.decode()
     assert "Breached" in html and "Due soon" in html and "Assigned to me" in html
