@@ -208,6 +208,16 @@ class ScanMark(models.Model):
         return f"{self.rule_id} {self.period}: {self.last_customer_id}"
 
 
+def visit_timing(*, status: str, due_at, window_end, now) -> str:
+    """ "upcoming", "due" or "overdue" for a scheduled visit; its status otherwise. Computed from
+    the time, never stored; the pages' rows and the API lists call it on their columns."""
+    if status != VisitStatus.SCHEDULED:
+        return status
+    if now < due_at:
+        return "upcoming"
+    return "due" if now < window_end else "overdue"
+
+
 class CallbackVisit(TimeStampedModel):
     """One return visit. Its state changes only through followups.services (the table below)."""
 
@@ -418,7 +428,11 @@ class CallbackVisit(TimeStampedModel):
 
     @property
     def reference(self) -> str:
-        return f"CV-{self.pk:06d}" if self.pk else "CV-new"
+        return self.reference_of(self.pk)
+
+    @staticmethod
+    def reference_of(pk: int | None) -> str:
+        return f"CV-{pk:06d}" if pk else "CV-new"
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
@@ -426,13 +440,12 @@ class CallbackVisit(TimeStampedModel):
         return reverse("followups:detail", args=[self.pk])
 
     def timing(self, now=None) -> str:
-        """ "upcoming", "due" or "overdue" for a scheduled visit; its status otherwise."""
-        if self.status != VisitStatus.SCHEDULED:
-            return self.status
-        now = now or timezone.now()
-        if now < self.due_at:
-            return "upcoming"
-        return "due" if now < self.window_end else "overdue"
+        return visit_timing(
+            status=self.status,
+            due_at=self.due_at,
+            window_end=self.window_end,
+            now=now or timezone.now(),
+        )
 
 
 class CallbackAttempt(models.Model):

@@ -8,7 +8,6 @@ CallbackVisit.timing, held equal to it by tests/followups/test_visit_rows.py) an
 Jinja2 (templates/jinja2/followups/visit_rows.html), as the record list's are (tickets.rows).
 """
 
-import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,11 +15,12 @@ from django.template.defaultfilters import truncatechars
 from django.utils.timezone import localtime
 
 from customers.models import ContactPoint
-from customers.templatetags.customer_tags import phone
+from customers.rows import phone_text
 from servicedesk.core.choices import label
 from servicedesk.core.users import person_name
+from tickets.models import ServiceRecord
 
-from .models import CallbackVisit, VisitStatus
+from .models import CallbackVisit, visit_timing
 
 ROW_FIELDS = (
     "id",
@@ -41,21 +41,6 @@ ROW_FIELDS = (
     "assignee__last_name",
     "assignee__username",
 )
-
-
-def timing(*, status: str, due_at: datetime, window_end: datetime, now: datetime) -> str:
-    """CallbackVisit.timing for one row: "upcoming", "due" or "overdue" for a scheduled visit,
-    its status otherwise."""
-    if status != VisitStatus.SCHEDULED:
-        return status
-    if now < due_at:
-        return "upcoming"
-    return "due" if now < window_end else "overdue"
-
-
-# Formatting a number parses it (phonenumbers, ~60 µs), the dearest call of a row; the same
-# customers' phones come back request after request, and the result depends on the text alone.
-phone_text = functools.lru_cache(maxsize=4096)(phone)
 
 
 @dataclass(slots=True)
@@ -82,11 +67,11 @@ class VisitRow:
 
     @property
     def reference(self) -> str:
-        return f"CV-{self.pk:06d}"
+        return CallbackVisit.reference_of(self.pk)
 
     @property
     def source_record_reference(self) -> str:
-        return f"SR-{self.source_record_id:06d}" if self.source_record_id else ""
+        return ServiceRecord.reference_of(self.source_record_id) if self.source_record_id else ""
 
 
 def visit_row(values: dict, now: datetime, labels: dict | None = None) -> VisitRow:
@@ -105,7 +90,7 @@ def visit_row(values: dict, now: datetime, labels: dict | None = None) -> VisitR
         pk=values["id"],
         due_at=values["due_at"],
         due_at_iso=localtime(values["due_at"]).isoformat(),
-        timing=timing(
+        timing=visit_timing(
             status=status, due_at=values["due_at"], window_end=values["window_end"], now=now
         ),
         status=status,

@@ -173,8 +173,10 @@ def next_due():
 
 def my_work_panels(user, *, now, limit: int = 10) -> dict[str, QuerySet]:
     """My work's five panels as querysets, each the shape of one partial index on ServiceRecord
-    (its Meta.indexes), so its cost follows the panel's rows, not the table.
-    tests/tickets/test_plans.py pins each plan on PostgreSQL."""
+    (its Meta.indexes), so its cost follows the panel's rows, not the table. The page reads them
+    on SQLite; on PostgreSQL it reads one union of index walks (tickets.panels), which
+    tests/tickets/test_panels.py holds equal to these.
+    tests/tickets/test_plans.py pins the plans."""
     depts = user_department_ids(user)
     base = with_due_state(ServiceRecord.objects.select_related(*LIST_RELATED), now)
     running = _running()
@@ -197,12 +199,6 @@ def my_work_panels(user, *, now, limit: int = 10) -> dict[str, QuerySet]:
         "due_soon": urgent.filter(mine & due_soon_q(now))[:limit],
         "breached": urgent.filter(mine & breached_q(now))[:limit],
     }
-
-
-def my_work(user, *, limit: int = 10) -> dict:
-    """My work: five bounded lists, one query each (plus one for the user's departments)."""
-    panels = my_work_panels(user, now=timezone.now(), limit=limit)
-    return {name: list(qs) for name, qs in panels.items()}
 
 
 def category_list(*, stage: str | None = None, active_only: bool = True):

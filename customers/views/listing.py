@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicedesk.core.jinja_env import id_url
 from servicedesk.core.pagination import window_page
 from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.users import person_name
@@ -15,7 +16,7 @@ from servicedesk.core.views import DeskView
 from .. import csvio, selectors
 from ..filters import CustomerFilter
 from ..models import ContactPoint
-from ..rows import ROW_FIELDS, add_contacts_and_tags, customer_row, detail_urls
+from ..rows import ROW_FIELDS, add_contacts_and_tags, customer_row
 
 PAGE_SIZE = 25
 
@@ -34,7 +35,7 @@ class CustomerListView(DeskView):
 
     def get(self, request):
         filterset, qs = filtered_customers(request, related=False)
-        url = detail_urls()
+        url = id_url("customers:detail")
         page = window_page(
             qs.values(*ROW_FIELDS),
             request.GET.get("page"),

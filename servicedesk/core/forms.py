@@ -40,6 +40,16 @@ class DeskDateField(forms.DateField):
 LAST_DAY = datetime.date(2099, 12, 31)
 
 
+def service_errors(exc: DomainError | ValidationError) -> dict[str, list[str]]:
+    """A service's refusal as {field or NON_FIELD_ERRORS: [messages]}, for forms (and sets of
+    forms) that place the errors themselves."""
+    if isinstance(exc, DomainError):
+        return {exc.field or NON_FIELD_ERRORS: [str(exc.message)]}
+    if hasattr(exc, "error_dict"):
+        return exc.message_dict
+    return {NON_FIELD_ERRORS: list(getattr(exc, "messages", [str(exc)]))}
+
+
 def add_service_error(form: forms.Form, exc: DomainError | ValidationError) -> None:
     """Put a service's refusal on the form: the one adapter every page uses.
 
@@ -47,13 +57,7 @@ def add_service_error(form: forms.Form, exc: DomainError | ValidationError) -> N
     anything else (no field, a field this form lacks, or a hidden one such as `version` or
     `customer`, whose errors a page never shows beside an input) goes to the top of the form.
     """
-    if isinstance(exc, DomainError):
-        errors = {exc.field or NON_FIELD_ERRORS: [str(exc.message)]}
-    elif hasattr(exc, "error_dict"):
-        errors = exc.message_dict
-    else:
-        errors = {NON_FIELD_ERRORS: list(getattr(exc, "messages", [str(exc)]))}
-    for field, messages in errors.items():
+    for field, messages in service_errors(exc).items():
         shown = field in form.fields and not form.fields[field].widget.is_hidden
         for message in messages:
             if not shown and field != NON_FIELD_ERRORS and not isinstance(exc, DomainError):

@@ -28,6 +28,14 @@ def url(name: str, *args) -> str:
     return reverse(name, args=args)
 
 
+def id_url(name: str):
+    """pk -> the address of URL `name` (one id argument), reversed once per page rather than
+    once per row (~35 µs each): a list row calls the returned function."""
+    marker = "2147483647"  # the largest id, so a URL pattern that checks ids still matches
+    head, tail = reverse(name, args=[int(marker)]).rsplit(marker, 1)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 def label(obj, field_name: str) -> str:
     """{{ r|label("status") }}: r.get_status_display(), without its cost (core.choices)."""
     return choices.label(type(obj), field_name, getattr(obj, field_name))
@@ -39,6 +47,12 @@ def environment(**options) -> Environment:
     # {{ _("Breached") }} follows the active language, as {% translate %} does, and
     # makemessages finds it (it reads _("…") constants in any .html file). Placeholders go through
     # |format: {{ _("Select %(ref)s")|format(ref=r.reference) }}, escaped as a whole on output.
-    env.globals.update(_=translation.gettext, ngettext=translation.ngettext, url=url, static=static)
+    env.globals.update(
+        _=translation.gettext,
+        ngettext=translation.ngettext,
+        url=url,
+        id_url=id_url,
+        static=static,
+    )
     env.filters.update(date=date, display_name=display_name, label=label)
     return env

@@ -8,9 +8,10 @@ from django.utils import translation
 from customers import selectors
 from customers.filters import CustomerFilter
 from customers.models import Customer, CustomerKind
-from customers.rows import ROW_FIELDS, add_contacts_and_tags, customer_row, detail_urls
+from customers.rows import ROW_FIELDS, add_contacts_and_tags, customer_row
 from customers.templatetags.customer_tags import phone
 from customers.views.listing import model_choices_as_values
+from servicedesk.core.jinja_env import id_url
 from servicedesk.core.users import display_name
 from tests.factories import CustomerFactory, EmailFactory, PhoneFactory, TagFactory, UserFactory
 
@@ -24,7 +25,7 @@ def client_agent(client, agent):
 
 
 def _rows(qs):
-    url = detail_urls()
+    url = id_url("customers:detail")
     return add_contacts_and_tags([customer_row(v, url) for v in qs.values(*ROW_FIELDS)])
 
 

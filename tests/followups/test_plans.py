@@ -9,7 +9,6 @@ change to a selector's query shows here. The speed itself is measured in bench/ 
 bench/scan.py), never here.
 """
 
-import json
 import random
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from customers.models import Customer
 from followups import selectors, services
 from followups.models import AssignTo, CallbackRule, CallbackVisit, Method, Trigger, VisitStatus
 from servicedesk.core.roles import Role
+from tests import plans
 from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
 from tickets.models import BusinessCalendar
 from tickets.visibility import record_audience
@@ -128,47 +128,12 @@ def desk(db):
     }
 
 
-class Caught(Exception):
-    """Raised instead of running the query a test wants explained."""
-
-
-def _caught(call, table: str = TABLE) -> tuple[str, list]:
-    """The first SELECT that reads `table` while `call()` runs, stopped before it is sent."""
-    seen = []
-
-    def stop(execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in sql:
-            seen.append((sql, params))
-            raise Caught
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(stop), pytest.raises(Caught):
-        call()
-    return seen[0]
-
-
-def _plan_of(sql: str, params) -> dict:
-    with connection.cursor() as cursor:
-        # A few thousand rows still make a sequential scan look cheap; price it out to see
-        # whether an index can serve the query at all (it still appears if none can).
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        raw = cursor.fetchone()[0]
-    return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-
-
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def _assert_index_served(
     query, *indexes: str, table: str = TABLE, ordered_by_index: bool = False
 ) -> dict:
     """`query`: a queryset, or (sql, params) caught from a call."""
-    plan = _plan_of(*(query if isinstance(query, tuple) else query.query.sql_with_params()))
-    nodes = list(_nodes(plan))
+    plan = plans.plan_of(*(query if isinstance(query, tuple) else query.query.sql_with_params()))
+    nodes = list(plans.nodes(plan))
     scans = [n for n in nodes if n.get("Relation Name") == table]
     assert scans, plan
     assert not [n for n in scans if n["Node Type"] == "Seq Scan"], plan
@@ -242,12 +207,14 @@ def test_calendar_month_reads_a_range_of_the_due_index(desk):
     )
     end = (start + timedelta(days=32)).replace(day=1)
     month = lambda: selectors.calendar_counts(desk["manager"], start=start, end=end)  # noqa: E731
-    query = _caught(month)
+    query = plans.caught(month, TABLE)
     _assert_index_served(query, "visit_due_idx")
 
 
 def test_customer_visits_walk_the_customer_index(desk):
-    query = _caught(lambda: selectors.customer_visits(desk["customer"], desk["manager"]))
+    query = plans.caught(
+        lambda: selectors.customer_visits(desk["customer"], desk["manager"]), TABLE
+    )
     _assert_index_served(query, "visit_customer_idx", ordered_by_index=True)
 
 
@@ -255,17 +222,17 @@ def test_customer_visits_walk_the_customer_index(desk):
 
 
 def test_the_reminder_scan_reads_the_remind_index(desk):
-    query = _caught(lambda: services.visits_remind_due(now=desk["now"]))
+    query = plans.caught(lambda: services.visits_remind_due(now=desk["now"]), TABLE)
     _assert_index_served(query, "visit_remind_idx", ordered_by_index=True)
 
 
 def test_the_missed_scan_reads_the_window_index(desk):
-    query = _caught(lambda: services.visits_mark_missed(now=desk["now"]))
+    query = plans.caught(lambda: services.visits_mark_missed(now=desk["now"]), TABLE)
     _assert_index_served(query, "visit_window_idx", ordered_by_index=True)
 
 
 def test_the_periodic_scan_walks_the_tier_index_from_its_mark(desk):
-    query = _caught(
+    query = plans.caught(
         lambda: services.visits_scan(now=desk["now"], batch=100), table="customers_customer"
     )
     assert "management_tier" in query[0], query
@@ -279,13 +246,13 @@ def test_the_scan_resumes_its_batch_from_an_index_range(desk):
     planner's pick; with few customers left it may read them all by bitmap and sort them, a sort
     bounded by what is left), never the customers already seen and never the table."""
     services.visits_scan(now=desk["now"], batch=100, limit=150)
-    query = _caught(
+    query = plans.caught(
         lambda: services.visits_scan(now=desk["now"], batch=100), table="customers_customer"
     )
     plan = _assert_index_served(query, table="customers_customer")
     ranges = [
         n
-        for n in _nodes(plan)
+        for n in plans.nodes(plan)
         if n.get("Index Name") in ("customer_tier_idx", "customers_customer_pkey")
         and "id >" in n.get("Index Cond", "")
     ]

@@ -11,7 +11,8 @@ from django.utils import timezone, translation
 from customers.templatetags.customer_tags import phone
 from followups import selectors
 from followups.models import CallbackVisit, Method, Purpose, VisitStatus
-from followups.rows import ROW_FIELDS, instance_row, timing, values_of, visit_row, with_phones
+from followups.models import visit_timing as timing
+from followups.rows import ROW_FIELDS, instance_row, values_of, visit_row, with_phones
 from servicedesk.core.users import display_name
 from tests.factories import ContactFactory, PhoneFactory
 from tests.followups.factories import VisitFactory

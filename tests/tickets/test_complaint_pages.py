@@ -395,8 +395,9 @@ def test_a_row_reads_as_the_complaint_does_in_both_languages(agent, complaint):
     from django.template.defaultfilters import truncatechars
     from django.urls import reverse
 
+    from servicedesk.core.jinja_env import id_url
     from servicedesk.core.users import display_name
-    from tickets.complaints.rows import complaint_row, detail_urls
+    from tickets.complaints.rows import complaint_row
     from tickets.models import ServiceRecord
 
     long = "投诉" * 40  # past the 60 characters the column shows
@@ -405,7 +406,7 @@ def test_a_row_reads_as_the_complaint_does_in_both_languages(agent, complaint):
     values = _list_values(agent, complaint.pk)
     for language in ("en", "zh-hans"):
         with translation.override(language):
-            row = complaint_row(values, timezone.now(), detail_urls())
+            row = complaint_row(values, timezone.now(), id_url("tickets:complaint_detail"))
             assert row.url == reverse("tickets:complaint_detail", args=[complaint.pk])
             assert row.reference == complaint.record.reference
             assert row.subject == truncatechars(long, 60)

@@ -9,7 +9,6 @@ table small?". The API's query is caught on its way to the database and explaine
 speed itself is measured in bench/ (make bench: the complaint endpoints), never here.
 """
 
-import json
 import random
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from servicedesk.core.roles import Role
+from tests import plans
 from tests.factories import CustomerFactory, DepartmentFactory, MembershipFactory, UserFactory
 from tests.tickets.factories import CategoryFactory
 from tickets.complaints import selectors
@@ -118,47 +118,12 @@ def desk(db):
     return {"manager": manager, "agent": agents[0], "auditor": auditor}
 
 
-class Caught(Exception):
-    """Raised instead of running the query a test wants explained."""
-
-
-def _caught(call, table: str = TABLE) -> tuple[str, list]:
-    """The first SELECT that reads `table` while `call()` runs, stopped before it is sent."""
-    seen = []
-
-    def stop(execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in sql:
-            seen.append((sql, params))
-            raise Caught
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(stop), pytest.raises(Caught):
-        call()
-    return seen[0]
-
-
-def _plan_of(sql: str, params) -> dict:
-    with connection.cursor() as cursor:
-        # A few thousand rows still make a sequential scan look cheap; price it out to see
-        # whether an index can serve the query at all (it still appears if none can).
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        raw = cursor.fetchone()[0]
-    return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-
-
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def _assert_walks_the_complaints_newest_first(query, indexes=("tickets_complaint_pkey",)):
     """A page is the first rows of one backward walk of an index of `indexes`, each complaint's
     record read by its primary key (its audience checked there): no sequential scan of either
     table, no sort, no count, no hash of every visible record."""
-    plan = _plan_of(*(query if isinstance(query, tuple) else query.query.sql_with_params()))
-    nodes = list(_nodes(plan))
+    plan = plans.plan_of(*(query if isinstance(query, tuple) else query.query.sql_with_params()))
+    nodes = list(plans.nodes(plan))
     for table in (TABLE, "tickets_servicerecord"):
         scans = [n for n in nodes if n.get("Relation Name") == table]
         assert scans, (table, plan)
@@ -197,7 +162,7 @@ def test_complaint_list_next_page_is_an_index_range(desk):
     last = selectors.complaint_list(desk["manager"])[24]
     qs = selectors.complaint_list(desk["manager"]).filter(pk__lt=last.pk)[:26]
     plan = _assert_walks_the_complaints_newest_first(qs)
-    walk = next(n for n in _nodes(plan) if n.get("Index Name") == "tickets_complaint_pkey")
+    walk = next(n for n in plans.nodes(plan) if n.get("Index Name") == "tickets_complaint_pkey")
     assert "id <" in walk.get("Index Cond", ""), plan
 
 
@@ -205,19 +170,19 @@ def test_the_open_actions_are_counted_per_row_shown(desk):
     """The open-action count is a sub-query on the action's complaint index, run for the rows
     shown, not a join and GROUP BY over every visible complaint."""
     qs = selectors.complaint_list(desk["manager"])[:26]
-    plan = _plan_of(*qs.query.sql_with_params())
-    subplans = [n for n in _nodes(plan) if n.get("Parent Relationship") == "SubPlan"]
+    plan = plans.plan_of(*qs.query.sql_with_params())
+    subplans = [n for n in plans.nodes(plan) if n.get("Parent Relationship") == "SubPlan"]
     actions = [
         n
         for sub in subplans
-        for n in _nodes(sub)
+        for n in plans.nodes(sub)
         if n.get("Relation Name") == "tickets_complaintaction"
     ]
     assert actions, plan
     assert not [n for n in actions if n["Node Type"] == "Seq Scan"], plan
     outside = [
         n
-        for n in _nodes(plan)
+        for n in plans.nodes(plan)
         if n.get("Relation Name") == "tickets_complaintaction" and n not in actions
     ]
     assert not outside, plan
@@ -225,7 +190,7 @@ def test_the_open_actions_are_counted_per_row_shown(desk):
 
 def test_api_complaint_list_walks_the_complaints_newest_first(desk, client):
     client.force_login(desk["manager"])
-    query = _caught(lambda: client.get("/api/v1/complaints/"))
+    query = plans.caught(lambda: client.get("/api/v1/complaints/"), TABLE)
     _assert_walks_the_complaints_newest_first(query)
 
 
@@ -233,8 +198,8 @@ def test_a_narrow_audience_needs_no_sort_of_the_table(desk):
     """1% of the records: the walk reads more complaints to fill a page (or the planner reads the
     audience's records through the GIN index and sorts those); never a scan of either table."""
     qs = selectors.complaint_list(desk["auditor"])[:26]
-    plan = _plan_of(*qs.query.sql_with_params())
-    nodes = list(_nodes(plan))
+    plan = plans.plan_of(*qs.query.sql_with_params())
+    nodes = list(plans.nodes(plan))
     for table in (TABLE, "tickets_servicerecord"):
         assert not [
             n for n in nodes if n.get("Relation Name") == table and n["Node Type"] == "Seq Scan"

@@ -6,8 +6,9 @@ from django.db import connection
 from django.utils import timezone
 
 from servicedesk.core.selectors import user_department_ids
+from tests import plans
 from tests.tickets import test_plans
-from tests.tickets.test_plans import _assert_index_served, _nodes, _plan
+from tests.tickets.test_plans import _assert_index_served
 from tickets import panels
 
 pytestmark = [
@@ -44,7 +45,7 @@ def test_a_breached_walk_stops_at_the_page(desk):
     user = desk["manager"]
     branches = panels.panel_branches(user.pk, user_department_ids(user), timezone.now())
     for qs in branches[2:4]:
-        nodes = list(_nodes(_plan(qs)))
+        nodes = list(plans.nodes(plans.plan(qs)))
         assert not [n for n in nodes if n["Node Type"] == "Sort"], nodes
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from servicedesk.core.pagination import window_page
 from servicedesk.core.roles import Role
+from tests import plans
 from tests.factories import CustomerFactory, DepartmentFactory, MembershipFactory, UserFactory
 from tests.tickets.factories import CategoryFactory
 from tickets import selectors
@@ -86,23 +87,9 @@ def desk(db):
     return {"manager": manager, "agent": agents[0], "auditor": auditor, "customer": customers[0]}
 
 
-def _plan(qs) -> dict:
-    with connection.cursor() as cursor:
-        # A few thousand rows still make a sequential scan look cheap; price it out to see
-        # whether an index can serve the query at all (it still appears if none can).
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        return json.loads(qs.explain(format="json"))[0]["Plan"]
-
-
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def _assert_index_served(qs, *indexes: str, ordered_by_index: bool = False) -> dict:
-    plan = _plan(qs)
-    nodes = list(_nodes(plan))
+    plan = plans.plan(qs)
+    nodes = list(plans.nodes(plan))
     scans = [n for n in nodes if n.get("Relation Name") == "tickets_servicerecord"]
     assert scans, plan
     assert not [n for n in scans if n["Node Type"] == "Seq Scan"], plan
@@ -143,7 +130,9 @@ def test_a_deep_page_walks_the_keys_in_index_order_then_reads_its_rows(desk):
 
 def _joined_rows(qs) -> int:
     plan = json.loads(qs.explain(format="json", analyze=True))[0]["Plan"]
-    joins = [n for n in _nodes(plan) if "Join" in n["Node Type"] or n["Node Type"] == "Nested Loop"]
+    joins = [
+        n for n in plans.nodes(plan) if "Join" in n["Node Type"] or n["Node Type"] == "Nested Loop"
+    ]
     return max(n["Actual Rows"] * n["Actual Loops"] for n in joins)
 
 

@@ -13,7 +13,7 @@ from servicedesk.core.api.lean import (
     user_of,
 )
 
-from ..complaints.models import STEP_TARGETS, ComplaintAction, ComplaintStepEntry
+from ..complaints.models import ComplaintAction, ComplaintStepEntry, step_due
 from ..models import ServiceRecord
 from ..rows import due_state
 from .complaints import ActionSerializer, ComplaintOutputSerializer, EntrySerializer
@@ -198,7 +198,5 @@ def complaint_items(rows: list[dict]) -> list[dict]:
         row["responsible_department"] = department_of(row, "responsible_department")
         row["steps"] = entries.get(row["id"], [])
         row["actions"] = actions.get(row["id"], [])
-        # Complaint.step_due_at's rule, on the row's columns.
-        target = STEP_TARGETS.get(row["step"])
-        row["step_due_at"] = row["step_since"] + target if target else None
+        row["step_due_at"] = step_due(row["step"], row["step_since"])
     return COMPLAINT_SHAPE.items(rows)

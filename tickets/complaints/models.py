@@ -46,6 +46,13 @@ STEP_TARGETS: dict[str, timedelta | None] = {
 }
 
 
+def step_due(step: str, since):
+    """When a step begun at `since` should be taken by: None for a step held to other dates
+    (step 5 to its actions', step 6 to its visit's window) or a closed complaint."""
+    target = STEP_TARGETS.get(step)
+    return since + target if target else None
+
+
 class Severity(models.TextChoices):
     GENERAL = "general", _("General")  # 一般
     SERIOUS = "serious", _("Serious")  # 较重
@@ -147,8 +154,7 @@ class Complaint(TimeStampedModel):
     @property
     def step_due_at(self):
         """When the current step should be taken by (None: no target of its own, or closed)."""
-        target = STEP_TARGETS.get(self.step)
-        return self.step_since + target if target else None
+        return step_due(self.step, self.step_since)
 
     @property
     def step_late(self) -> bool:

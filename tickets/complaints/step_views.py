@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
 from servicedesk.core.exceptions import ConflictError, DomainError
-from servicedesk.core.forms import DeskDateField, add_service_error
+from servicedesk.core.forms import DeskDateField, add_service_error, service_errors
 from servicedesk.core.views import DeskView
 
 from ..models import ServiceCategory
@@ -28,12 +28,6 @@ def _version(request) -> int:
     write without it is refused as a conflict, never applied blind."""
     raw = request.POST.get("version", "")
     return int(raw) if raw.isdigit() and len(raw) < 10 else 0
-
-
-def _service_errors(exc) -> dict:
-    if isinstance(exc, ValidationError):
-        return exc.message_dict
-    return {exc.field or "__all__": [str(exc.message)]}
 
 
 def _conflict() -> str:
@@ -70,7 +64,7 @@ class ComplaintStepView(DeskView):
                 messages.error(request, _conflict())
                 return redirect("tickets:complaint_detail", pk=complaint.pk)
             except (DomainError, ValidationError) as exc:
-                forms_.add_errors(_service_errors(exc))
+                forms_.add_errors(service_errors(exc))
             else:
                 messages.success(request, _("Step “%(step)s” saved.") % {"step": Step(step).label})
                 return redirect("tickets:complaint_detail", pk=complaint.pk)
@@ -99,7 +93,7 @@ class ComplaintReviseView(DeskView):
                 messages.error(request, _conflict())
                 return redirect("tickets:complaint_detail", pk=complaint.pk)
             except (DomainError, ValidationError) as exc:
-                revise.add_errors(_service_errors(exc))
+                revise.add_errors(service_errors(exc))
             else:
                 messages.success(request, _("Revised; the earlier version is kept."))
                 return redirect("tickets:complaint_detail", pk=complaint.pk)

@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from servicedesk.core.jinja_env import id_url
 from servicedesk.core.models import Department
 from servicedesk.core.pagination import window_page
 from servicedesk.core.roles import is_manager_or_admin
@@ -25,7 +26,7 @@ from .models import STEP_TARGETS, STEPS, Complaint, ComplaintStepEntry, Remedy, 
 from .rootcause.models import CauseBone
 from .rootcause.selectors import complaints_closed_in, complaints_on_bone
 from .rootcause.views import cause_context, day_bounds
-from .rows import ROW_FIELDS, complaint_row, detail_urls
+from .rows import ROW_FIELDS, complaint_row
 from .services import REVISABLE
 
 PAGE_SIZE = 25
@@ -108,7 +109,7 @@ class ComplaintListView(DeskView):
         fishbone = ListNarrowForm(request.GET)
         fishbone.is_valid()
         complaints, on_bone = _fishbone_narrow(complaints, fishbone.cleaned_data)
-        now, url = timezone.now(), detail_urls()
+        now, url = timezone.now(), id_url("tickets:complaint_detail")
         page = window_page(
             complaints.values(*ROW_FIELDS),
             request.GET.get("page"),

@@ -20,6 +20,10 @@ Each app's tests hold its list's items equal to its serializer's output for the 
 from collections.abc import Iterable, Mapping
 
 from rest_framework import fields, relations, serializers
+from rest_framework.response import Response
+
+from ..models import bilingual
+from ..users import person_name
 
 # Field classes whose to_representation answers a database value of their type unchanged
 # (str(s), int(i), a bool, a string choice's own value). A subclass overriding it is not here.
@@ -102,8 +106,6 @@ class Shape:
 
 def department_ref(pk, code, name_en, name_zh) -> dict | None:
     """DepartmentRefSerializer's item from its columns (its `name` is the bilingual one)."""
-    from ..models import bilingual
-
     if pk is None:
         return None
     return {
@@ -117,8 +119,6 @@ def department_ref(pk, code, name_en, name_zh) -> dict | None:
 
 def user_ref(pk, username, first_name, last_name) -> dict | None:
     """UserRefSerializer's item from its columns (`name` is users.display_name's rule)."""
-    from ..users import person_name
-
     if pk is None:
         return None
     return {"id": pk, "username": username, "name": person_name(first_name, last_name, username)}
@@ -150,8 +150,6 @@ def paginate_values(view, queryset, columns: Iterable[str]):
 
 def respond(view, items: list):
     """The paginated answer, or the plain list when the view has no pagination."""
-    from rest_framework.response import Response
-
     if view.paginator is None:
         return Response(items)
     return view.get_paginated_response(items)

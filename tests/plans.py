@@ -1,0 +1,48 @@
+"""Reading query plans in the EXPLAIN tests (tests/*/test_*plans.py), on PostgreSQL.
+
+A few thousand rows still make a sequential scan look cheap, so plans are read with sequential
+scans priced out: the tests ask "can an index serve this?", not "is the table small?".
+"""
+
+import json
+
+import pytest
+from django.db import connection
+
+
+class Caught(Exception):
+    """Raised instead of running the query a test wants explained."""
+
+
+def caught(call, table: str) -> tuple[str, list]:
+    """The first SELECT that reads `table` while `call()` runs, stopped before it is sent."""
+    seen = []
+
+    def stop(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in sql:
+            seen.append((sql, params))
+            raise Caught
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(stop), pytest.raises(Caught):
+        call()
+    return seen[0]
+
+
+def plan_of(sql: str, params) -> dict:
+    with connection.cursor() as cursor:
+        # Priced out, a sequential scan still appears if no index can serve the query.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        raw = cursor.fetchone()[0]
+    return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+
+
+def plan(qs) -> dict:
+    return plan_of(*qs.query.sql_with_params())
+
+
+def nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
