@@ -1,7 +1,7 @@
-from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from . import navigation
+from .reversing import fixed_url
 from .roles import user_role
 
 
@@ -12,18 +12,13 @@ def desk(request):
         return {"desk_role": None, "desk_nav": []}
     section = getattr(getattr(request, "resolver_match", None), "kwargs", {}) or {}
     current = getattr(request, "desk_section", None) or section.get("section")
-    nav = [
-        {
-            "key": item.key,
-            "label": item.label,
-            "url": reverse(item.url_name),
-            "active": item.key == current
-            or request.path.startswith(reverse(item.url_name))
-            and item.key != "my_work",
-        }
-        for item in navigation.items()
-        if not item.roles or role in item.roles
-    ]
+    nav = []
+    for item in navigation.items():
+        if item.roles and role not in item.roles:
+            continue
+        url = fixed_url(item.url_name)
+        active = item.key == current or (item.key != "my_work" and request.path.startswith(url))
+        nav.append({"key": item.key, "label": item.label, "url": url, "active": active})
     from .notifications import unread_count
 
     # Lazy: the count query runs only when a template shows the badge, once per request.

@@ -3,6 +3,7 @@ from django.template import engines
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from servicedesk.core.reversing import fixed_url as _fixed_url
 from servicedesk.core.users import display_name as _display_name
 
 register = template.Library()
@@ -28,6 +29,13 @@ def duration_text(value) -> str:
     if hours:
         return _("%(h)d h %(m)d min") % {"h": hours, "m": mins}
     return _("%(m)d min") % {"m": mins}
+
+
+@register.simple_tag
+def fixed_url(name: str) -> str:
+    """{% fixed_url "core:account" %}: {% url %} for an address without arguments, reversed once
+    per process (servicedesk/core/reversing.py)."""
+    return _fixed_url(name)
 
 
 @register.simple_tag(takes_context=True)
