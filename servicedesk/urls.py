@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from servicedesk.core import views as core_views
 from servicedesk.core.api.views import api_not_found
 from servicedesk.core.forms import LoginForm
+from surveys import public as survey_public
 
 api_v1 = [
     path("", include("servicedesk.core.api.urls")),
@@ -37,6 +38,9 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("callbacks/", include("followups.urls")),
     path("surveys/", include("surveys.urls")),
+    # The customers' side of a survey: a public, tokenised link (surveys/public.py).
+    path("s/<str:token>/", survey_public.AnswerView.as_view(), name="survey_answer"),
+    path("s/<str:token>/thanks/", survey_public.ThanksView.as_view(), name="survey_thanks"),
     path("dashboard/", include("servicedesk.dashboard.urls")),
 ]
 

@@ -166,6 +166,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else REDIS_PUBLISH_OPTIONS
 )
+# Counters shared by every web process (rate limits): Redis when there is one, else a database
+# table (created by a migration), so the limits hold across processes on SQLite too. A dead Redis
+# must not hang a page: short socket timeouts, and the limiter lets requests through (ratelimit.py).
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "desk_cache"}
+    )
+}
 # Pages must not hang on a dead broker: publish fails fast and the task outbox re-sends later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -1,5 +1,7 @@
 """The test suite: SQLite by default, PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set."""
 
+import uuid
+
 from .base import *  # noqa: F403
 from .base import REDIS_PUBLISH_OPTIONS, REDIS_URL, env
 
@@ -21,3 +23,5 @@ LANGUAGE_CODE = "en"
 # tests turn this off to deliver through Redis.
 DESK_EVENTS_SYNC = True
 SITE_URL = "https://desk.example.test"
+# Each run counts from zero on a Redis that outlives it (rate limits).
+CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"  # noqa: F405

@@ -399,9 +399,10 @@ def test_two_web_instances_and_two_workers_share_one_journey(stack):
     assert not TaskOutbox.objects.filter(sent_at__isnull=True).exists()
 
     # the new record told the colleague, the assignment told the agent, the resolution went to
-    # the callback scheduler: one delivery each
+    # the callback scheduler and the survey trigger: one delivery each
     assert sorted(deliveries.values_list("subscriber", "attempts")) == [
         ("followups.schedule_after_resolution", 1),
+        ("surveys.invite_after_resolution", 1),
         ("tickets.notify_assignee", 1),
         ("tickets.notify_department", 1),
     ]

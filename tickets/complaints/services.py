@@ -89,7 +89,9 @@ def complaint_open(
         raise DomainError(_("Choose an active department."), field="responsible_department")
     about = None
     if about_record_id:
-        about = record_visible(by).filter(pk=about_record_id, customer_id=customer_id).first()
+        # by=None is the desk itself (a low survey score), which may name any of the customer's.
+        records = record_visible(by) if by is not None else ServiceRecord.objects.all()
+        about = records.filter(pk=about_record_id, customer_id=customer_id).first()
         if about is None:
             raise DomainError(_("Choose a record of this customer."), field="about_record")
     record = record_create(

@@ -1,0 +1,100 @@
+"""Survey reads: the scores, each computed here once and used by the pages, the API and exports.
+
+A score with nothing to divide by is None (shown as "—"), never 0 and never an error.
+"""
+
+from dataclasses import dataclass
+from math import prod
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import InvitationStatus, SurveyInvitation, SurveyResponse
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Scores:
+    answers: int  # responses in the set
+    rated: int  # with a main rating
+    csat: float | None  # share of 4-5 among rated, 0..1
+    nps: float | None  # -100..100
+    nps_answers: int
+    low: int
+
+    @property
+    def csat_percent(self) -> float | None:
+        return None if self.csat is None else round(self.csat * 100, 1)
+
+
+def scores(responses: QuerySet[SurveyResponse]) -> Scores:
+    """CSAT = share of 4-5 among answered main ratings; NPS = 100 x (promoters 9-10 - detractors
+    0-6) / answers to the likelihood question. One aggregate query."""
+    row = responses.aggregate(
+        answers=Count("pk"),
+        rated=Count("pk", filter=Q(rating__isnull=False)),
+        satisfied=Count("pk", filter=Q(rating__gte=4)),
+        nps_answers=Count("pk", filter=Q(nps__isnull=False)),
+        promoters=Count("pk", filter=Q(nps__gte=9)),
+        detractors=Count("pk", filter=Q(nps__lte=6)),
+        low=Count("pk", filter=Q(is_low=True)),
+    )
+    nps = _share(row["promoters"] - row["detractors"], row["nps_answers"])
+    return Scores(
+        answers=row["answers"],
+        rated=row["rated"],
+        csat=_share(row["satisfied"], row["rated"]),
+        nps=None if nps is None else round(nps * 100, 1),
+        nps_answers=row["nps_answers"],
+        low=row["low"],
+    )
+
+
+def response_rate(invitations: QuerySet[SurveyInvitation]) -> float | None:
+    """Answered / delivered. An e-mailed invitation counts as delivered once sent; one read out
+    on a call or handed over as a link, when made. Cancelled ones count for neither."""
+    row = invitations.exclude(status=InvitationStatus.CANCELLED).aggregate(
+        delivered=Count("pk", filter=Q(sent_at__isnull=False) | ~Q(channel="email")),
+        answered=Count("pk", filter=Q(status=InvitationStatus.ANSWERED)),
+    )
+    return _share(row["answered"], row["delivered"])
+
+
+def satisfaction_by(responses: QuerySet[SurveyResponse], field: str) -> dict:
+    """CSAT per value of `field` ("stage" or "department"), over rated responses: {value: share}."""
+    rows = (
+        responses.filter(rating__isnull=False)
+        .values(field)
+        .annotate(rated=Count("pk"), satisfied=Count("pk", filter=Q(rating__gte=4)))
+        .order_by(field)
+    )
+    return {
+        r[field]: _share(r["satisfied"], r["rated"]) for r in rows if r[field] not in ("", None)
+    }
+
+
+@dataclass(frozen=True)
+class Chain:
+    """总的满意度等于各环节满意度的N次方: the satisfaction of a journey is the product of the
+    satisfaction of every link it touched, so ten links at 95% each keep only 60%."""
+
+    total: float | None
+    links: dict
+    weakest: object | None
+
+
+def chained(links: dict) -> Chain:
+    known = {k: v for k, v in links.items() if v is not None}
+    if not known:
+        return Chain(total=None, links=links, weakest=None)
+    weakest = min(known, key=lambda k: (known[k], str(k)))
+    return Chain(total=prod(known.values()), links=links, weakest=weakest)
+
+
+def satisfaction_chain(responses: QuerySet[SurveyResponse]) -> Chain:
+    """The chain over the stages and the departments the answered journeys touched."""
+    links = {("stage", k): v for k, v in satisfaction_by(responses, "stage").items()}
+    links |= {("department", k): v for k, v in satisfaction_by(responses, "department").items()}
+    return chained(links)
