@@ -23,11 +23,16 @@ def interactions_source(customer, limit: int, user=None):
 
 def purchases_source(customer, limit: int, user=None):
     # Purchases are dated, not timed; created_at orders them among the day's other events.
-    rows = (
-        ProductOwned.objects.filter(customer=customer)
-        .select_related("product")
-        .order_by("-created_at")[:limit]
-    )
+    # The 360° page has read them all already (selectors.customer_get_360): no second query.
+    if "products_owned" in getattr(customer, "_prefetched_objects_cache", {}):
+        owned = customer.products_owned.all()
+        rows = sorted(owned, key=lambda p: (p.created_at, p.pk), reverse=True)[:limit]
+    else:
+        rows = (
+            ProductOwned.objects.filter(customer=customer)
+            .select_related("product")
+            .order_by("-created_at", "-pk")[:limit]
+        )
     for p in rows:
         yield TimelineEntry(
             when=p.created_at,

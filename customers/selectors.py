@@ -1,6 +1,7 @@
 """Reads for the customer archive: tuned querysets, a fixed number of queries per page."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Lookup, Prefetch, Q, QuerySet
+from django.db.models.lookups import IContains, In
 
 from .models import (
     Contact,
@@ -19,6 +20,39 @@ def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit())
 
 
+class NameContains(IContains):
+    """`name__icontains`, and on PostgreSQL also "has every character of the text": a test the
+    character index customer_name_chars_idx (GIN on string_to_array(UPPER(name), NULL), migration
+    0006) serves. Whoever contains the text has its characters, so the result is the same.
+
+    For a text of one or two characters (a surname: "沈") the trigram index has no trigram to
+    look up and PostgreSQL reads all of it (at 1M records 190 ms) or walks the list by name;
+    the characters find the 1,287 customers of "沈" in 0.1 ms. The LIKE stays beside it (the
+    match itself), which also keeps the planner's estimate small enough to read the matches
+    and sort them rather than walk every customer by name hoping to meet them early."""
+
+    def as_postgresql(self, compiler, connection):
+        like, like_params = super().as_sql(compiler, connection)
+        lhs, lhs_params = compiler.compile(self.lhs)
+        chars = f"string_to_array(UPPER({lhs}::text), NULL) @> string_to_array(UPPER(%s), NULL)"
+        return f"({like} AND {chars})", (*like_params, *lhs_params, self.rhs)
+
+
+class InSubquery(In):
+    """`field IN (sub-select)`, written on PostgreSQL as `field = ANY(ARRAY(sub-select))`: inside
+    an OR, IN (sub-select) is a filter applied row by row (a hashed SubPlan), while = ANY of the
+    sub-select's array is an index condition, so the OR becomes a BitmapOr of two index scans."""
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY({rhs}))", (*lhs_params, *rhs_params)
+
+
+def _name_contains(text: str, *, short: bool) -> Q | Lookup:
+    return NameContains(F("name"), text) if short else Q(name__icontains=text)
+
+
 def customer_search(qs: QuerySet, query: str, *, phones_first: bool = False) -> QuerySet:
     """Name, organisation name, e-mail or phone (whole or its last digits), each index-backed.
 
@@ -28,8 +62,11 @@ def customer_search(qs: QuerySet, query: str, *, phones_first: bool = False) -> 
       contactpoint_digits_rev_idx, a varchar_pattern_ops B-tree on the reversed digits, so
       "ends with" is a prefix LIKE;
     - anything else: name or organisation name contains → customer_name_trgm_idx (GIN trigram
-      on UPPER(name), migration 0002) for both, the organisation through a sub-select that the
-      same index serves, OR-ed with the B-tree on organisation_id.
+      on UPPER(name), migration 0002) for both; for one or two characters, which have no
+      trigram, the character indexes customer_name_chars_idx and (organisations)
+      customer_org_chars_idx of migration 0006 (NameContains). The organisations' members come
+      through the B-tree on organisation_id with the matching organisations as an array
+      (InSubquery), so PostgreSQL ORs two index scans and sorts the few matches.
 
     `phones_first`: the customer lists read the matching phones in a query of their own (see
     below); the record search keeps them as a sub-select, which its own plan serves well.
@@ -49,8 +86,12 @@ def customer_search(qs: QuerySet, query: str, *, phones_first: bool = False) -> 
             return qs.filter(pk__in=list(phone_customer_ids(digits)))
         phones = ContactPoint.objects.filter(digits_reversed__startswith=digits[::-1])
         return qs.filter(pk__in=phones.values("customer_id"))
-    organisations = Customer.objects.filter(kind=CustomerKind.ORGANISATION, name__icontains=query)
-    return qs.filter(Q(name__icontains=query) | Q(organisation_id__in=organisations.values("pk")))
+    short = len(query) < 3
+    organisations = Customer.objects.filter(
+        _name_contains(query, short=short), kind=CustomerKind.ORGANISATION
+    ).order_by()
+    members = InSubquery(F("organisation_id"), organisations.values("pk"))
+    return qs.filter(Q(_name_contains(query, short=short)) | Q(members))
 
 
 # A phone suffix of three digits matches about one phone in a thousand; past this many the

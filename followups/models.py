@@ -377,6 +377,24 @@ class CallbackVisit(TimeStampedModel):
             ),
             # Beat's missed scan: scheduled visits whose window has closed.
             models.Index(fields=["window_end"], name="visit_window_idx", condition=SCHEDULED),
+            # The calendar's and the manager's grouped counts of a period (calendar_counts,
+            # visit_rates_breakdown in selectors): every column they read, so a month of visits
+            # is an index-only range, not ~30k heap rows. Visibility is tested on department and
+            # assignee, the columns a visit's audience is made of (selectors.visible_by_columns).
+            models.Index(
+                fields=["due_at"],
+                include=[
+                    "status",
+                    "department",
+                    "assignee",
+                    "window_end",
+                    "completed_at",
+                    "reached",
+                    "new_issue_record",
+                ],
+                name="visit_due_counts_idx",
+                condition=NOT_CANCELLED,
+            ),
             # The 360° section and timeline.
             models.Index(fields=["customer", "-due_at", "-id"], name="visit_customer_idx"),
             # The record page's section and the subscriber's "already scheduled?" check.

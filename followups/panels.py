@@ -1,19 +1,175 @@
 """What followups contributes to other apps' pages: My work, the customer 360° page, the record."""
 
+import functools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef
+from django.utils import timezone
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
+from customers.models import ContactPoint
+from customers.rows import phone_text
 from customers.timeline import TimelineEntry
+from servicedesk.core.choices import label
+from servicedesk.core.selectors import user_department_ids
 from servicedesk.core.users import display_name
+from tickets.models import ServiceRecord
 
 from . import selectors
+from .models import CallbackVisit, VisitStatus, visit_timing
+from .rows import phones_of
 
 PANEL_ROWS = 10
 
+# The columns a panel row shows (templates/jinja2/followups/panel_my_work.html): the lists'
+# rows (followups.rows) without the record's subject and the assignee, which the panel leaves out.
+PANEL_FIELDS = (
+    "id",
+    "due_at",
+    "window_end",
+    "status",
+    "attempts",
+    "purpose",
+    "method",
+    "assignee_id",
+    "customer_id",
+    "customer__name",
+    "source_record_id",
+)
+
+
+@dataclass(slots=True)
+class PanelRow:
+    pk: int
+    due_at: datetime
+    due_at_iso: str  # as Django's |date:"c"
+    timing: str
+    attempts: int
+    purpose: str
+    method: str
+    customer_id: int
+    customer_name: str
+    source_record_id: int | None
+    # (value, as shown) of the customer's primary phones (followups.rows.phones_of)
+    phones: list = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return CallbackVisit.reference_of(self.pk)
+
+    @property
+    def source_record_reference(self) -> str:
+        return ServiceRecord.reference_of(self.source_record_id) if self.source_record_id else ""
+
+
+def panel_row(values: dict, now: datetime, labels: dict) -> PanelRow:
+    """`labels` holds the choice labels already translated for this page (a page repeats a
+    handful; translating one costs more than the rest of its row)."""
+
+    def choice(name: str) -> str:
+        key = (name, values[name])
+        if key not in labels:
+            labels[key] = label(CallbackVisit, name, values[name])
+        return labels[key]
+
+    return PanelRow(
+        pk=values["id"],
+        due_at=values["due_at"],
+        due_at_iso=localtime(values["due_at"]).isoformat(),
+        timing=visit_timing(
+            status=values["status"],
+            due_at=values["due_at"],
+            window_end=values["window_end"],
+            now=now,
+        ),
+        attempts=values["attempts"],
+        purpose=choice("purpose"),
+        method=choice("method"),
+        customer_id=values["customer_id"],
+        customer_name=values["customer__name"],
+        source_record_id=values["source_record_id"],
+    )
+
+
+def panel_lists(user_id: int, department_ids: list[int], until: datetime, phones=False) -> tuple:
+    """The two lists as selectors.agent_callbacks reads them (the same filters, each the walk of
+    its partial index: visit_assignee_due_idx, visit_queue_due_idx), as values of PANEL_FIELDS
+    (tests/followups/test_panels.py holds them equal to agent_callbacks); with `phones` (on
+    PostgreSQL), each row's customer's primary phones too, as followups.rows.phones_of reads
+    them."""
+    scheduled = CallbackVisit.objects.filter(status=VisitStatus.SCHEDULED, due_at__lt=until)
+    mine = scheduled.filter(assignee_id=user_id)
+    queue = scheduled.filter(assignee__isnull=True, department_id__in=department_ids)
+    fields = PANEL_FIELDS
+    if phones:
+        primary_phones = ContactPoint.objects.filter(
+            customer_id=OuterRef("customer_id"),
+            is_primary=True,
+            contact__is_primary=True,
+            kind="phone",
+        )
+        phone_list = ArraySubquery(primary_phones.order_by("pk").values("value"))
+        mine, queue = (qs.annotate(phones=phone_list) for qs in (mine, queue))
+        fields = (*PANEL_FIELDS, "phones")
+    return tuple(qs.order_by("due_at", "id").values(*fields)[:PANEL_ROWS] for qs in (mine, queue))
+
+
+# As tickets.panels: the union's SQL is the same for every user with as many departments, and
+# building it through the ORM cost more CPU than running it; so it is compiled once per
+# department count with these stand-ins, which each request swaps for its own.
+_USER = -1
+_UNTIL = datetime(1901, 1, 1, tzinfo=UTC)
+
+
+def _department_stand_in(i: int) -> int:
+    return -2 - i
+
+
+@functools.lru_cache(maxsize=16)
+def _panel_sql(department_count: int) -> tuple[str, tuple]:
+    departments = [_department_stand_in(i) for i in range(department_count)]
+    mine, queue = panel_lists(_USER, departments, _UNTIL, phones=True)
+    # With no department the queue is empty: Django leaves it out of the union.
+    return mine.union(queue, all=True).query.sql_with_params()
+
+
+def panel_values(user_id: int, department_ids: list[int], until: datetime) -> list[dict]:
+    """Both lists' values and their customers' phones in one query (a UNION ALL of the two
+    index walks)."""
+    sql, params = _panel_sql(len(department_ids))
+    swap = {_USER: user_id, _UNTIL: until}
+    swap.update((_department_stand_in(i), d) for i, d in enumerate(department_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [swap.get(p, p) for p in params])
+        return [dict(zip((*PANEL_FIELDS, "phones"), r, strict=True)) for r in cursor.fetchall()]
+
 
 def my_work_panel(user) -> dict:
-    """Today's callbacks: the agent's own due by tonight (late ones first) and the queue's."""
-    lists = selectors.agent_callbacks(user, until=selectors.end_of_today(), limit=PANEL_ROWS)
-    return {"mine": list(lists["mine"]), "queue": list(lists["queue"])}
+    """Today's callbacks: the agent's own due by tonight (late ones first) and the queue's, in
+    one query (both lists and their customers' phones)."""
+    now = timezone.now()
+    until = selectors.end_of_today(now)
+    department_ids = user_department_ids(user)
+    if connection.features.supports_slicing_ordering_in_compound:
+        values = panel_values(user.pk, department_ids, until)
+        phones = {v["customer_id"]: [(p, phone_text(p)) for p in v["phones"]] for v in values}
+    else:
+        # SQLite (`make run`) allows no LIMIT inside a UNION, nor arrays: a query per list, and
+        # one for the phones.
+        mine, queue = panel_lists(user.pk, department_ids, until)
+        values = [*mine, *queue]
+        phones = phones_of(v["customer_id"] for v in values) if values else {}
+    labels: dict = {}
+    lists: dict[str, list[PanelRow]] = {"mine": [], "queue": []}
+    for v in sorted(values, key=lambda v: (v["due_at"], v["id"])):
+        row = panel_row(v, now, labels)
+        row.phones = phones.get(row.customer_id, [])
+        lists["queue" if v["assignee_id"] is None else "mine"].append(row)
+    return lists
 
 
 def customer_section(customer, user) -> dict:

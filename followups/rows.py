@@ -8,6 +8,7 @@ CallbackVisit.timing, held equal to it by tests/followups/test_visit_rows.py) an
 Jinja2 (templates/jinja2/followups/visit_rows.html), as the record list's are (tickets.rows).
 """
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,6 +75,18 @@ class VisitRow:
         return ServiceRecord.reference_of(self.source_record_id) if self.source_record_id else ""
 
 
+SUBJECT_CHARS = 60
+
+
+def short_subject(text: str) -> str:
+    """As |truncatechars:60, whose Truncator (a lazy object, a translated ellipsis) cost more than
+    the rest of a row: a subject already short and NFC-normalised is returned as it is, which is
+    what truncatechars returns for it; any other goes through truncatechars."""
+    if len(text) <= SUBJECT_CHARS and unicodedata.is_normalized("NFC", text):
+        return text
+    return truncatechars(text, SUBJECT_CHARS)
+
+
 def visit_row(values: dict, now: datetime, labels: dict | None = None) -> VisitRow:
     """`labels`, a dict kept for one page, holds the choice labels already translated: a page
     repeats a handful of them, and translating one costs more than the rest of its row."""
@@ -103,7 +116,7 @@ def visit_row(values: dict, now: datetime, labels: dict | None = None) -> VisitR
         customer_id=values["customer_id"],
         customer_name=values["customer__name"],
         source_record_id=values["source_record_id"],
-        source_record_subject=truncatechars(values["source_record__subject"] or "", 60),
+        source_record_subject=short_subject(values["source_record__subject"] or ""),
         assignee_id=values["assignee_id"],
         assignee_name=person_name(
             values["assignee__first_name"],

@@ -3,6 +3,7 @@
 import re
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,8 @@ from drf_spectacular.utils import extend_schema_field
 from customers.models import Customer, ManagementTier
 from customers.selectors import customer_search
 from servicedesk.core.filters import UserIdFilter
-from servicedesk.core.models import Department
+from servicedesk.core.models import Department, bilingual
+from servicedesk.core.users import person_name
 
 from . import selectors
 from .models import Priority, ServiceCategory, ServiceRecord, Stage, Status
@@ -106,3 +108,65 @@ class RecordFilter(django_filters.FilterSet):
 
     def filter_due_soon(self, qs, name, value):
         return qs.filter(selectors.due_soon_q()) if value else qs.exclude(selectors.due_soon_q())
+
+
+# --- the list page's filter bar, written by Jinja2 (templates/jinja2/tickets/record_filters.html)
+# Django's widgets rendered the bar's fourteen fields through its template engine, and the three
+# model choices built a model instance per option (every active user, for "assignee"): together
+# the largest part of the list page's time. The form still binds and validates the query; only the
+# writing-out changes. The model choices are read as values, from the field's own queryset (same
+# rows, same order), labelled as the field labels them.
+MODEL_CHOICE_LABELS = {
+    # field: (columns after the id, label from those columns)
+    "category": (("name_en", "name_zh"), bilingual),
+    "department": (("name_en", "name_zh"), bilingual),
+    "assignee": (("first_name", "last_name", "username"), person_name),
+}
+
+
+def _choices(field) -> list[tuple[str, str]]:
+    spec = MODEL_CHOICE_LABELS.get(field.name) if hasattr(field.field, "queryset") else None
+    if spec is None:
+        return [(str(value), text) for value, text in field.field.widget.choices]
+    columns, name = spec
+    empty = field.field.empty_label
+    return [
+        *([("", empty)] if empty is not None else []),
+        *((str(pk), name(*rest)) for pk, *rest in field.field.queryset.values_list("pk", *columns)),
+    ]
+
+
+def filter_bar(form) -> list[dict]:
+    """Each field of the filter form as the Jinja template writes it: what Django's widget would
+    render, worked out from the bound field. A field with errors is rendered by Django itself
+    (its error attributes included): that only happens on a filter that cannot be read."""
+    fields = []
+    for bf in form:
+        widget = bf.field.widget
+        entry = {
+            "id": bf.id_for_label,
+            "label": bf.label,
+            "errors": bf.errors,
+            "html": None,
+            "options": None,
+        }
+        if bf.errors:
+            entry["html"] = str(bf)
+        else:
+            attrs = {**widget.attrs, "id": bf.auto_id}
+            value = widget.format_value(bf.value())
+            if isinstance(widget, forms.Select):
+                if widget.allow_multiple_selected:
+                    attrs["multiple"] = True
+                entry["options"] = _choices(bf)
+                if isinstance(value, str):  # NullBooleanSelect's one value
+                    value = [value]
+                # A single select shows its first match only, as Django's does.
+                entry["selected"] = set(value) if widget.allow_multiple_selected else set(value[:1])
+            else:
+                entry["type"] = widget.input_type
+                entry["value"] = value
+            entry["name"] = bf.html_name
+            entry["attrs"] = attrs
+        fields.append(entry)
+    return fields

@@ -1,6 +1,7 @@
 """What tickets contributes to other apps' pages: the My work panel and the customer 360° page."""
 
 import functools
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
@@ -9,21 +10,81 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.timeline import TimelineEntry
+from servicedesk.core.choices import label
+from servicedesk.core.models import bilingual
 from servicedesk.core.selectors import user_department_ids
-from servicedesk.core.users import display_name
+from servicedesk.core.users import display_name, person_name
 
 from . import selectors
 from .models import ACTIVE_STATUSES, ServiceRecord
-from .rows import ROW_FIELDS, record_row
+from .rows import due_state
 
 PANEL_ROWS = 10
 
-# The columns a panel row shows (tickets/panel_my_work.html), and the due times its state and
-# its urgency are worked out from.
-PANEL_FIELDS = (*ROW_FIELDS, "created_at")
+# The columns a panel row shows (templates/jinja2/tickets/panel_my_work.html), and the due times
+# its state is worked out from (tickets.rows.due_state).
+PANEL_FIELDS = (
+    "id",
+    "subject",
+    "status",
+    "first_response_due",
+    "first_responded_at",
+    "resolution_due",
+    "resolved_at",
+    "customer__name",
+    "category__name_en",
+    "category__name_zh",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+)
 
 # next_due's "never": a target already met, or none, is never what makes a record urgent.
 NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class PanelRow:
+    """A record as a panel shows it: the record list's row (tickets.rows.RecordRow) without the
+    columns the panel leaves out (stage, priority, department)."""
+
+    pk: int
+    subject: str
+    status: str
+    customer_name: str
+    category_name: str
+    assignee_name: str
+    resolution_due: datetime | None
+    due_state: str
+
+    @property
+    def reference(self) -> str:
+        return ServiceRecord.reference_of(self.pk)
+
+
+def panel_row(values: dict, now, labels: dict) -> PanelRow:
+    """`labels`, kept for one page, holds the labels and names already translated: the panels
+    repeat a handful of statuses and categories."""
+    status = ("status", values["status"])
+    if status not in labels:
+        labels[status] = label(ServiceRecord, "status", values["status"])
+    category = (values["category__name_en"], values["category__name_zh"])
+    if category not in labels:
+        labels[category] = bilingual(*category)
+    return PanelRow(
+        pk=values["id"],
+        subject=values["subject"],
+        status=labels[status],
+        customer_name=values["customer__name"],
+        category_name=labels[category],
+        assignee_name=person_name(
+            values["assignee__first_name"],
+            values["assignee__last_name"],
+            values["assignee__username"],
+        ),
+        resolution_due=values["resolution_due"],
+        due_state=due_state(values, now),
+    )
 
 
 def next_due(values: dict) -> datetime:
@@ -104,9 +165,10 @@ def panel_branches(user_id: int, department_ids: list[int], now) -> list:
 
 
 # The panels' SQL is the same for every user with as many departments; building it through the
-# ORM (six querysets, the due rule's expressions, the union) cost more CPU than running it. So it
-# is compiled once per department count with these stand-ins, which each request swaps for its
-# own user, departments and time (tests/tickets/test_panels.py holds it equal to a fresh build).
+# ORM (six querysets, the due rule's expressions, the union, the rows' joins) cost more CPU than
+# running it. So it is compiled once per department count with these stand-ins, which each
+# request swaps for its own user, departments and time (tests/tickets/test_panels.py holds it
+# equal to a fresh build).
 _USER = -1
 _NOW = datetime(1901, 1, 1, tzinfo=UTC)
 
@@ -115,21 +177,54 @@ def _department_stand_in(i: int) -> int:
     return -2 - i
 
 
+def _swapped(params: tuple, user_id: int, department_ids: list[int], now) -> list:
+    swap = {_USER: user_id, _NOW: now, _NOW + selectors.DUE_SOON: now + selectors.DUE_SOON}
+    swap.update((_department_stand_in(i), d) for i, d in enumerate(department_ids))
+    return [swap.get(p, p) for p in params]
+
+
 @functools.lru_cache(maxsize=16)
-def _panels_sql(department_count: int) -> tuple[str, tuple]:
+def _ids_sql(department_count: int) -> tuple[str, tuple]:
     departments = [_department_stand_in(i) for i in range(department_count)]
     branches = panel_branches(_USER, departments, _NOW)
     return branches[0].union(*branches[1:], all=True).query.sql_with_params()
 
 
+@functools.lru_cache(maxsize=16)
+def _panels_sql(department_count: int) -> tuple[str, tuple]:
+    """The union of index walks, and each id it finds joined to its row's values: one statement
+    (the rows' read was a second query). The join is on the primary key: a lookup per id."""
+    ids_sql, ids_params = _ids_sql(department_count)
+    rows_sql, rows_params = (
+        ServiceRecord.objects.order_by().values(*PANEL_FIELDS).query.sql_with_params()
+    )
+    # Both parts are SQL compiled by Django; every value stays a parameter.
+    sql = (
+        f"WITH panel_ids AS ({ids_sql}) "  # noqa: S608
+        f'SELECT panel_ids."panel", panel_ids."key", panel_rows.* '
+        f"FROM panel_ids INNER JOIN ({rows_sql}) panel_rows "
+        f'ON panel_rows."id" = panel_ids."pk"'
+    )
+    return sql, (*ids_params, *rows_params)
+
+
 def panel_ids(user_id: int, department_ids: list[int], now) -> list[tuple]:
     """(pk, panel, key) for each panel's first rows, in one query."""
-    sql, params = _panels_sql(len(department_ids))
-    swap = {_USER: user_id, _NOW: now, _NOW + selectors.DUE_SOON: now + selectors.DUE_SOON}
-    swap.update((_department_stand_in(i), d) for i, d in enumerate(department_ids))
+    sql, params = _ids_sql(len(department_ids))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [swap.get(p, p) for p in params])
+        cursor.execute(sql, _swapped(params, user_id, department_ids, now))
         return cursor.fetchall()
+
+
+def panel_values(user_id: int, department_ids: list[int], now) -> list[tuple[str, object, dict]]:
+    """(panel, key, the row's PANEL_FIELDS values) for each panel's first rows, in one query."""
+    sql, params = _panels_sql(len(department_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _swapped(params, user_id, department_ids, now))
+        return [
+            (panel, key, dict(zip(PANEL_FIELDS, values, strict=True)))
+            for panel, key, *values in cursor.fetchall()
+        ]
 
 
 def _order_key(entry: tuple):
@@ -139,29 +234,29 @@ def _order_key(entry: tuple):
 
 
 def my_work_panel(user) -> dict:
-    """My work's five lists in two queries whatever the size of the table: the panels' ids (one
-    UNION ALL of index walks), then their rows as values."""
+    """My work's five lists in one query whatever the size of the table: the panels' ids (one
+    UNION ALL of index walks) joined to their rows' values."""
     now = timezone.now()
+    labels: dict = {}
     if not connection.features.supports_slicing_ordering_in_compound:
         # SQLite (`make run`) allows no LIMIT inside a UNION: one query per panel, through the
         # reference querysets the union is held equal to.
         return {
-            name: [record_row(values, now) for values in qs.values(*PANEL_FIELDS)]
+            name: [panel_row(values, now, labels) for values in qs.values(*PANEL_FIELDS)]
             for name, qs in selectors.my_work_panels(user, now=now).items()
         }
-    tagged = panel_ids(user.pk, user_department_ids(user), now)
     by_panel: dict[str, set[tuple]] = {}
-    for pk, panel, key in tagged:
+    rows: dict[int, PanelRow] = {}
+    for panel, key, values in panel_values(user.pk, user_department_ids(user), now):
+        pk = values["id"]
+        # A set: a record late on both targets comes from both of "breached"'s walks.
         by_panel.setdefault(panel, set()).add((pk, key))
-    ids = {pk for pk, _panel, _key in tagged}
-    values = (
-        ServiceRecord.objects.filter(pk__in=ids).order_by().values(*PANEL_FIELDS) if ids else ()
-    )
-    rows = {v["id"]: record_row(v, now) for v in values}
+        if pk not in rows:
+            rows[pk] = panel_row(values, now, labels)
     lists = {}
     for name in ("breached", "due_soon", "assigned", "unassigned", "department"):
         entries = sorted(by_panel.get(name, ()), key=_order_key, reverse=name == "department")
-        lists[name] = [rows[pk] for pk, _key in entries[:PANEL_ROWS] if pk in rows]
+        lists[name] = [rows[pk] for pk, _key in entries[:PANEL_ROWS]]
     return lists
 
 

@@ -64,6 +64,23 @@ def due_state(values: Mapping, now) -> str:
     return "running"
 
 
+def target_state(due, met, status: str, now) -> str:
+    """selectors.with_due_state's response_state / resolution_state for one target read as
+    values: "met", "late" (met after the due time), "stopped" (no longer running), "breached",
+    "due_soon", "running", or "" (no target)."""
+    if due is None:
+        return ""
+    if met is not None:
+        return "met" if met <= due else "late"
+    if status not in ACTIVE_STATUSES:
+        return "stopped"
+    if due < now:
+        return "breached"
+    if due < now + DUE_SOON:
+        return "due_soon"
+    return "running"
+
+
 @dataclass(slots=True)
 class RecordRow:
     pk: int

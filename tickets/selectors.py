@@ -132,13 +132,19 @@ def record_for_output(pk: int) -> ServiceRecord:
     )
 
 
-def record_get(*, user, pk: int) -> ServiceRecord:
-    """One visible record with everything its page shows, in a fixed number of queries."""
+def record_get(*, user, pk: int, due: bool = True) -> ServiceRecord:
+    """One visible record with everything its page shows, in a fixed number of queries.
+
+    due=False leaves the targets' states out of the SQL (compiling the three CASEs was a good
+    part of the page's time) for a page that works them out from the record's own columns
+    (tickets.rows.target_state, held equal to with_due_state). The record's contact is taken from
+    the customer's prefetched contacts, with their points (tickets.views._detail_page)."""
     from customers.models import Contact
 
+    qs = record_visible(user)
     return (
-        with_due_state(record_visible(user))
-        .select_related(*LIST_RELATED, "contact", "created_by", "customer__owner")
+        (with_due_state(qs) if due else qs)
+        .select_related(*LIST_RELATED, "created_by", "customer__owner")
         .prefetch_related(
             "collaborating_departments",
             Prefetch("messages", queryset=RecordMessage.objects.select_related("author", "email")),
@@ -232,3 +238,16 @@ def department_assignable_users(department_ids):
         .distinct()
         .order_by("username")
     )
+
+
+def assignable_choices(department_ids) -> list[tuple[int, str]]:
+    """department_assignable_users as (id, display name) pairs, in the same order, for a page's
+    select: read as values rather than users (templates/jinja2/tickets/user_options.html)."""
+    from servicedesk.core.users import person_name
+
+    return [
+        (pk, person_name(first, last, username))
+        for pk, first, last, username in department_assignable_users(department_ids).values_list(
+            "pk", "first_name", "last_name", "username"
+        )
+    ]

@@ -21,7 +21,7 @@ from servicedesk.core.views import DeskView
 
 from . import sections as record_sections
 from . import selectors, services
-from .filters import RecordFilter
+from .filters import RecordFilter, filter_bar
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -31,7 +31,7 @@ from .forms import (
     TransitionForm,
 )
 from .models import RecordAttachment, ServiceCategory, ServiceRecord, Status
-from .rows import ROW_FIELDS, record_row
+from .rows import ROW_FIELDS, record_row, target_state
 
 PAGE_SIZE = 25
 
@@ -54,9 +54,9 @@ def _bulk_assignable(user):
     it to members of their departments, administrators to members of any department."""
     role = user_role(user)
     if role == Role.ADMINISTRATOR:
-        return selectors.department_assignable_users(Department.objects.values("pk"))
+        return selectors.assignable_choices(Department.objects.values("pk"))
     if role == Role.MANAGER:
-        return selectors.department_assignable_users(user_department_ids(user))
+        return selectors.assignable_choices(user_department_ids(user))
     return []
 
 
@@ -77,7 +77,7 @@ def _record_assignment(user, record: ServiceRecord) -> dict:
             "can_release": record.assignee_id == user.pk and record.is_active,
         }
     return {
-        "assignable": selectors.department_assignable_users(departments),
+        "assignable": selectors.assignable_choices(departments),
         "can_take": False,
         "can_release": False,
     }
@@ -112,12 +112,14 @@ class RecordListView(DeskView):
             "tickets/list.html",
             {
                 "filter": filterset,
+                "filter_fields": filter_bar(filterset.form),
                 "invalid_filter": invalid,
                 "page": page,
                 "page_ids": ",".join(str(r.pk) for r in page.object_list),
                 "query": query.urlencode(),
                 "takes_only": user_role(request.user) == Role.AGENT,
-                "assignable": _bulk_assignable(request.user),
+                # Only the bulk actions over listed rows offer them.
+                "assignable": _bulk_assignable(request.user) if page.object_list else [],
                 "statuses": Status.choices,
             },
         )
@@ -272,8 +274,27 @@ class RecordCreateView(DeskView):
         return redirect(record)
 
 
+def _primary_contact(record: ServiceRecord, contacts: list):
+    """The record's contact, else the customer's first: from the prefetched contacts (with their
+    points), the record's own only if it is not among them."""
+    if record.contact_id is None:
+        return contacts[0] if contacts else None
+    return next((c for c in contacts if c.pk == record.contact_id), None) or record.contact
+
+
 def _detail_page(request, pk, *, message_form=None, attachment_form=None, status=200):
-    record = _visible_or_404(request.user, pk)
+    try:
+        record = selectors.record_get(user=request.user, pk=pk, due=False)
+    except ServiceRecord.DoesNotExist as exc:
+        raise Http404(_("No such service record.")) from exc
+    # The targets' states from the record's columns: the rule of selectors.with_due_state.
+    now = timezone.now()
+    record.response_state = target_state(
+        record.first_response_due, record.first_responded_at, record.status, now
+    )
+    record.resolution_state = target_state(
+        record.resolution_due, record.resolved_at, record.status, now
+    )
     customer = record.customer
     contacts = list(customer.contacts.all())
     return render(
@@ -282,7 +303,7 @@ def _detail_page(request, pk, *, message_form=None, attachment_form=None, status
         {
             "record": record,
             "customer": customer,
-            "primary_contact": record.contact or (contacts[0] if contacts else None),
+            "primary_contact": _primary_contact(record, contacts),
             "history": selectors.record_history(record),
             "sections": record_sections.render_context(record, request.user),
             # Who a reply is e-mailed to (or that it is only logged), shown by the message form.

@@ -8,14 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicedesk.core.jinja_env import id_url
-from servicedesk.core.pagination import window_page
+from servicedesk.core.pagination import page_number, window_page
 from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.users import person_name
 from servicedesk.core.views import DeskView
 
 from .. import csvio, selectors
 from ..filters import CustomerFilter
-from ..models import ContactPoint
+from ..models import ContactPoint, Customer
 from ..rows import ROW_FIELDS, add_contacts_and_tags, customer_row
 
 PAGE_SIZE = 25
@@ -36,8 +36,17 @@ class CustomerListView(DeskView):
     def get(self, request):
         filterset, qs = filtered_customers(request, related=False)
         url = id_url("customers:detail")
+        rows = qs.values(*ROW_FIELDS)
+        if request.GET.get("q") and page_number(request.GET.get("page")) == 1:
+            # A search's first page as window_page reads the later ones (a deferred join): its
+            # matches are read and sorted (selectors.customer_search) on their keys alone, then
+            # the page's rows are joined to their organisation and owner. In one query the
+            # planner, counting on few matches, joined each of them (at 1M "沈": 1,606, 5 ms).
+            keys = qs.values("pk")[: PAGE_SIZE + 1]
+            rows = Customer.objects.filter(pk__in=keys).order_by(*qs.query.order_by)
+            rows = rows.values(*ROW_FIELDS)
         page = window_page(
-            qs.values(*ROW_FIELDS),
+            rows,
             request.GET.get("page"),
             PAGE_SIZE,
             row=lambda values: customer_row(values, url),

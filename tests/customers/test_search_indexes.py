@@ -36,7 +36,8 @@ def test_name_search_uses_trigram_index():
     CustomerFactory.create_batch(20)
     from customers.selectors import customer_search
 
-    plan = _plan(customer_search(Customer.objects.all(), "明远"))
+    # Three characters and more have trigrams; fewer are the character index's (below).
+    plan = _plan(customer_search(Customer.objects.all(), "明远家"))
     assert "customer_name_trgm_idx" in plan, plan
 
 
@@ -46,3 +47,19 @@ def test_customer_list_first_page_walks_the_name_index():
 
     plan = _plan(customer_list()[:26])
     assert "customer_active_name_idx" in plan and "Seq Scan on customers_customer" not in plan, plan
+
+
+def test_surname_search_uses_the_character_indexes():
+    """One or two characters have no trigram: the character indexes of migration 0006 serve the
+    name and the organisation sub-search, ORed as two index scans rather than a filter."""
+    org = CustomerFactory(name="沈阳明远有限公司", kind="organisation")
+    member = CustomerFactory(name="王五", organisation=org)
+    mine = CustomerFactory(name="沈一")
+    CustomerFactory.create_batch(20)
+    from customers.selectors import customer_list, customer_search
+
+    assert {mine, member, org} <= set(customer_list(search="沈", related=False))
+    plan = _plan(customer_search(Customer.objects.all(), "沈"))
+    assert "customer_name_chars_idx" in plan and "customer_org_chars_idx" in plan, plan
+    assert "BitmapOr" in plan and "SubPlan" not in plan, plan
+    assert "customer_name_chars_idx" in _plan(customer_search(Customer.objects.all(), "明远"))

@@ -201,14 +201,28 @@ def test_a_narrow_audience_is_found_through_the_gin_index(desk):
     _assert_index_served(qs, "visit_audience_gin")
 
 
-def test_calendar_month_reads_a_range_of_the_due_index(desk):
+def _index_only(plan: dict, index: str) -> None:
+    scans = [n for n in plans.nodes(plan) if n.get("Index Name") == index]
+    assert scans and all(n["Node Type"] == "Index Only Scan" for n in scans), plan
+
+
+def test_calendar_month_is_an_index_only_range_of_the_counts_index(desk):
     start = timezone.localtime(desk["now"]).replace(
         day=1, hour=0, minute=0, second=0, microsecond=0
     )
     end = (start + timedelta(days=32)).replace(day=1)
     month = lambda: selectors.calendar_counts(desk["manager"], start=start, end=end)  # noqa: E731
     query = plans.caught(month, TABLE)
-    _assert_index_served(query, "visit_due_idx")
+    _index_only(_assert_index_served(query, "visit_due_counts_idx"), "visit_due_counts_idx")
+
+
+def test_rates_breakdown_is_an_index_only_range_of_the_counts_index(desk):
+    now = desk["now"]
+    rates = lambda: selectors.visit_rates_breakdown(  # noqa: E731
+        desk["manager"], since=now - timedelta(days=30), until=now, now=now
+    )
+    query = plans.caught(rates, TABLE)
+    _index_only(_assert_index_served(query, "visit_due_counts_idx"), "visit_due_counts_idx")
 
 
 def test_customer_visits_walk_the_customer_index(desk):

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 
 from followups import services
 from followups.models import CallbackVisit, VisitStatus
+from servicedesk.core.roles import Role
 from tests.factories import (
     ContactFactory,
     DepartmentFactory,
@@ -661,3 +662,23 @@ def test_dates_out_of_range_are_a_message_not_a_500(client, manager, url):
     assert response.status_code in (200, 400)
     html = response.content.decode()
     assert "Enter a date from 1970 to 2099." in html or "Choose at most 366 days" in html
+
+
+def test_visibility_by_columns_is_the_audience_rule(department, agent, manager, customer):
+    """The calendar's and the manager's counts test visibility on department and assignee
+    (selectors.visible_by_columns, for an index-only count); the lists test the audience. Both
+    must pick the same visits for everyone: an agent, a manager, an administrator, an outsider."""
+    from followups import selectors
+
+    other = DepartmentFactory(code="elsewhere")
+    outsider = UserFactory(username="outsider", role=Role.AGENT)
+    MembershipFactory(user=outsider, department=other)
+    admin = UserFactory(username="boss", role=Role.ADMINISTRATOR)
+    nobody = UserFactory(username="norole")
+    for dept in (department, other):
+        for assignee in (None, agent, outsider, manager):
+            VisitFactory(customer=customer, department=dept, assignee=assignee, due_at=_late())
+    for user in (agent, manager, outsider, admin, nobody):
+        by_audience = set(selectors.visit_visible(user).values_list("pk", flat=True))
+        by_columns = set(selectors.visible_by_columns(user).values_list("pk", flat=True))
+        assert by_audience == by_columns, user.username

@@ -85,3 +85,24 @@ def test_a_row_without_record_assignee_or_phone(department):
         "",
     )
     assert (row.assignee_id, row.assignee_name, row.phones) == (None, "", [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "预约消毒柜送货时间",
+        "x" * 60,
+        "x" * 61,
+        "é" * 70,
+        "e\u0301" * 30,
+        "e\u0301" * 61,
+        "<b>&",
+    ],
+)
+def test_short_subject_is_truncatechars(text):
+    from django.template.defaultfilters import truncatechars
+
+    from followups.rows import short_subject
+
+    assert short_subject(text) == truncatechars(text, 60)

@@ -316,13 +316,17 @@ def test_a_complaint_page_at_each_step_runs_a_fixed_number_of_queries(
     take(complaint, Step.LISTEN, agent)
     take(complaint, Step.RESTATE, agent)
     take(complaint, Step.OPTIONS, agent)
-    with django_assert_max_num_queries(14):
+    # Session, user, roles, departments; the complaint, its entries, its actions; for step 5's
+    # form and the options' revision form the departments, owners and the customer's records;
+    # the record's callbacks; the notification count. No history: nothing was revised.
+    with django_assert_max_num_queries(12):
         assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
     actions = [
         {"description": f"返工 {i}", "owner": agent.pk, "due_date": _tomorrow()} for i in range(8)
     ]
     take(complaint, Step.ACT, agent, {"actions": actions})
-    with django_assert_max_num_queries(14):
+    # Actions planned: no form, nothing to revise.
+    with django_assert_max_num_queries(9):
         assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
     assert ComplaintStepEntry.objects.filter(complaint=complaint).count() == 15
 
@@ -349,7 +353,8 @@ def test_a_manager_files_the_cause_from_its_own_page(
     to_recheck(complaint, agent)
     take(complaint, Step.RECHECK, agent, {"result": "satisfied"})
     client.force_login(manager)
-    with django_assert_max_num_queries(14):
+    # No cause filed: its section reads nothing (the complaint's read knows).
+    with django_assert_max_num_queries(9):
         page = client.get(f"/complaints/{complaint.pk}/").content.decode()
     # A link, not the form: its person choices would cost the page more than the rest of it.
     assert f'href="/complaints/{complaint.pk}/cause/"' in page and 'name="why_1"' not in page
@@ -446,3 +451,84 @@ def test_the_list_page_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         page = client.get("/complaints/").content.decode()
     assert page.count('href="/complaints/') >= 25
+
+
+# --- the complaint page's values (tickets.complaints.page) -------------------------------------
+
+
+def test_the_complaint_page_escapes_what_was_typed_and_keeps_its_line_breaks(
+    client, agent, complaint
+):
+    from customers.models import Customer
+    from tickets.models import ServiceRecord
+
+    typed = '<script>"x"</script>'
+    ServiceRecord.objects.filter(pk=complaint.record_id).update(subject=typed)
+    Customer.objects.filter(pk=complaint.record.customer_id).update(name=typed)
+    take(complaint, Step.RESPECT, agent)
+    take(complaint, Step.LISTEN, agent, {**STEP_DATA[Step.LISTEN], "facts": f"{typed}\n约9点"})
+    take(complaint, Step.RESTATE, agent)
+    take(complaint, Step.OPTIONS, agent)
+    take(complaint, Step.ACT, agent, {"actions": [
+        {"description": typed, "owner": agent.pk, "due_date": _tomorrow()}]})  # fmt: skip
+    client.force_login(agent)
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "<script>" not in html
+    # The subject (Django), the customer's name and the action (Jinja), each escaped.
+    assert html.count("&lt;script&gt;") >= 4
+    # A text with a line break goes through |linebreaksbr (Django's escaping), as it always did.
+    assert "&lt;script&gt;&quot;x&quot;&lt;/script&gt;<br>约9点" in html
+
+
+def test_the_page_shows_the_complaint_as_its_model_does(client, agent, complaint):
+    from django.utils.formats import date_format
+
+    from servicedesk.core.users import display_name
+    from tickets.complaints import page, selectors
+
+    take(complaint, Step.RESPECT, agent)
+    complaint = Complaint.objects.select_related("record__customer").get(pk=complaint.pk)
+    values = selectors.complaint_page_values(agent, complaint.pk)
+    shown = page.complaint_page(values, timezone.now(), str, str)
+    assert (shown.severity, shown.channel, shown.step_late, shown.step_due_at) == (
+        complaint.get_severity_display(),
+        complaint.get_channel_display(),
+        complaint.step_late,
+        complaint.step_due_at,
+    )
+    assert shown.stage == complaint.record.get_stage_display()
+    assert shown.customer_name == complaint.record.customer.name and not shown.has_cause
+    entry = complaint.entries.get()
+    (row,) = [page.entry_row(e, []) for e in selectors.complaint_entry_values(complaint.pk)]
+    when = date_format(timezone.localtime(entry.taken_at), "SHORT_DATETIME_FORMAT")
+    assert display_name(agent) in row.heading and when in row.heading
+    assert row.rows[0] == (str(page.FIELD_LABELS["words"]), "谢谢您把情况告诉我")
+
+
+def test_the_history_is_read_only_for_a_revised_entry(
+    client, agent, complaint, django_assert_num_queries
+):
+    from tickets.complaints import selectors, services
+
+    take(complaint, Step.RESPECT, agent)
+    take(complaint, Step.LISTEN, agent)
+    entries = selectors.complaint_entry_values(complaint.pk)
+    with django_assert_num_queries(0):  # every entry at its first version: none revised
+        assert selectors.entry_revisions(entries) == {}
+    listen = ComplaintStepEntry.objects.get(complaint=complaint, step=Step.LISTEN)
+
+    for want in ("明天装好", "后天装好"):
+        services.complaint_revise_step(
+            by=agent,
+            complaint_id=complaint.pk,
+            step=Step.LISTEN,
+            version=ComplaintStepEntry.objects.get(pk=listen.pk).version,
+            data={**STEP_DATA[Step.LISTEN], "want": want},
+        )
+    revisions = selectors.entry_revisions(selectors.complaint_entry_values(complaint.pk))
+    # Every version but the entry as it stands, oldest first; the unrevised entry has none.
+    assert [r["data"]["want"] for r in revisions[listen.pk]] == ["今天装好", "明天装好"]
+    assert list(revisions) == [listen.pk]
+    client.force_login(agent)
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "Revised 2 times: the earlier versions" in html

@@ -1,5 +1,5 @@
 """My work's records panel (tickets.panels): the same rows, in the same order and state, as the
-panels' reference querysets (tickets.selectors.my_work_panels), in two queries."""
+panels' reference querysets (tickets.selectors.my_work_panels), in one query."""
 
 import random
 from datetime import timedelta
@@ -12,11 +12,11 @@ from django.utils import timezone, translation
 from servicedesk.core.roles import Role
 from servicedesk.core.selectors import user_department_ids
 from servicedesk.core.users import display_name
-from tests.factories import DepartmentFactory, MembershipFactory, UserFactory
+from tests.factories import DepartmentFactory, MembershipFactory, PhoneFactory, UserFactory
+from tests.followups.factories import VisitFactory
 from tests.tickets.factories import CategoryFactory, RecordFactory
 from tickets import panels, selectors
 from tickets.models import ServiceRecord, Status
-from tickets.rows import record_row
 
 pytestmark = pytest.mark.django_db
 # The one-union read needs LIMIT inside a UNION, which SQLite refuses (it reads panel by panel).
@@ -95,23 +95,30 @@ def test_a_user_in_no_department_sees_only_their_own(busy_desk, monkeypatch):
 
 
 @union_only
-def test_the_sql_compiled_once_answers_as_a_fresh_build(busy_desk):
-    user = busy_desk["manager"]
+@pytest.mark.parametrize("who", ["agent", "manager", "outsider"])
+def test_the_sql_compiled_once_answers_as_a_fresh_build(busy_desk, who):
+    user = busy_desk[who]
     now = timezone.now()
     departments = user_department_ids(user)
     branches = panels.panel_branches(user.pk, departments, now)
     fresh = list(branches[0].union(*branches[1:], all=True))
     assert sorted(panels.panel_ids(user.pk, departments, now)) == sorted(fresh)
-    assert panels._panels_sql.cache_info().currsize >= 1
+    assert panels._ids_sql.cache_info().currsize >= 1
+    # ... and the one statement the page runs: each of those ids with its row's values.
+    rows = ServiceRecord.objects.filter(pk__in={pk for pk, _p, _k in fresh})
+    by_pk = {v["id"]: v for v in rows.values(*panels.PANEL_FIELDS)}
+    ours = panels.panel_values(user.pk, departments, now)
+    assert sorted((v["id"], panel, key) for panel, key, v in ours) == sorted(fresh)
+    assert all(v == by_pk[v["id"]] for _panel, _key, v in ours)
 
 
 @union_only
-def test_the_panels_take_two_queries(busy_desk):
+def test_the_panels_take_one_query(busy_desk):
     user = busy_desk["manager"]
     user_department_ids(user)  # read once per request by the shell already
     with CaptureQueriesContext(connection) as ctx:
         lists = panels.my_work_panel(user)
-    assert len(ctx.captured_queries) == 2
+    assert len(ctx.captured_queries) == 1
     assert sum(len(rows) for rows in lists.values()) > 10
 
 
@@ -120,7 +127,7 @@ def test_a_panel_row_reads_as_the_record_does_in_both_languages(department, agen
     values = ServiceRecord.objects.filter(pk=record.pk).values(*panels.PANEL_FIELDS).get()
     for language in ("en", "zh-hans"):
         with translation.override(language):
-            row = record_row(values, timezone.now())
+            row = panels.panel_row(values, timezone.now(), {})
             assert row.reference == record.reference
             assert row.status == record.get_status_display()
             assert row.category_name == record.category.name
@@ -166,3 +173,30 @@ def test_an_empty_desk_shows_every_empty_state(client, agent):
         "Your departments have no open records.",
     ):
         assert empty in html
+
+
+def test_my_work_page_queries(client, agent, category, django_assert_max_num_queries):
+    # tests/tickets/test_views.py's fixed-queries desk: records in every panel, and 15 of the
+    # agent's visits due today and 15 in the queue, each with a customer, a phone and a record.
+    now = timezone.now()
+    RecordFactory.create_batch(15, category=category, assignee=agent)
+    RecordFactory.create_batch(15, category=category, resolution_due=now - timedelta(hours=1))
+    RecordFactory.create_batch(15, category=category, resolution_due=now + timedelta(hours=1))
+    for assignee in (agent, None):
+        for _ in range(15):
+            VisitFactory(
+                department=category.lead_department,
+                assignee=assignee,
+                customer=PhoneFactory().customer,
+                source_record=RecordFactory(category=category),
+                due_at=now - timedelta(minutes=5),
+            )
+    client.force_login(agent)
+    # The shell's six (session, user, groups, department ids, unread notifications, the
+    # departments shown), the records panel's one, the callbacks panel's one. On SQLite a query
+    # per records panel and per callbacks list, and one for the phones.
+    union = connection.features.supports_slicing_ordering_in_compound
+    with django_assert_max_num_queries(8 if union else 14):
+        response = client.get("/")
+    html = response.content.decode()
+    assert html.count('<a href="/records/') >= 40 and html.count('<a href="tel:') == 20

@@ -54,3 +54,18 @@ def test_the_whole_union_reads_no_table_sequentially(desk):
     branches = panels.panel_branches(user.pk, user_department_ids(user), timezone.now())
     union = branches[0].union(*branches[1:], all=True)
     _assert_index_served(union, *{i for _n, indexes, _o in BRANCHES for i in indexes})
+
+
+def test_the_page_statement_reads_each_found_row_by_its_primary_key(desk):
+    # The union's ids joined to their rows (panels._panels_sql): the rows are read one primary
+    # key lookup per id, never a scan of the table.
+    user = desk["manager"]
+    departments = user_department_ids(user)
+    sql, params = panels._panels_sql(len(departments))
+    plan = plans.plan_of(sql, panels._swapped(params, user.pk, departments, timezone.now()))
+    nodes = list(plans.nodes(plan))
+    scans = [n for n in nodes if n.get("Relation Name") == "tickets_servicerecord"]
+    assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], plan
+    assert "tickets_servicerecord_pkey" in {n.get("Index Name") for n in scans}, plan
+    used = {n.get("Index Name") for n in nodes}
+    assert {i for _n, indexes, _o in BRANCHES for i in indexes} <= used, plan

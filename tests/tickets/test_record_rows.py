@@ -12,7 +12,7 @@ from servicedesk.core.users import display_name
 from tests.tickets.factories import CategoryFactory, RecordFactory
 from tickets import selectors
 from tickets.models import ServiceRecord, Status
-from tickets.rows import ROW_FIELDS, due_state, record_row
+from tickets.rows import ROW_FIELDS, due_state, record_row, target_state
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +40,23 @@ def test_due_state_in_python_equals_the_annotation_on_every_combination():
         resolved_at=factory_iter(c[4] for c in combos),
     )
     annotated = selectors.with_due_state(ServiceRecord.objects.all(), now)
-    rows = list(annotated.values("due_state", *ROW_FIELDS))
+    rows = list(annotated.values("due_state", "response_state", "resolution_state", *ROW_FIELDS))
     assert len(rows) == len(combos)
-    states = set()
+    states, targets = set(), set()
     for values in rows:
         python = due_state(values, now)
         assert python == values["due_state"], values
         states.add(python)
+        # The record page's target states (tickets.views._detail_page) follow the same rule.
+        for target, due, met in (
+            ("response_state", "first_response_due", "first_responded_at"),
+            ("resolution_state", "resolution_due", "resolved_at"),
+        ):
+            state = target_state(values[due], values[met], values["status"], now)
+            assert state == values[target], (target, values)
+            targets.add(state)
     assert states == {"", "breached", "response_late", "due_soon", "running"}
+    assert targets == {"", "met", "late", "stopped", "breached", "due_soon", "running"}
 
 
 def test_a_row_reads_as_the_record_does_in_both_languages(department, agent):
@@ -92,3 +101,21 @@ def test_a_deep_page_reads_the_same_rows_as_slicing_the_list(client, agent, cate
     assert html.count('name="records"') == 10
     for record in expected:
         assert f'value="{record.pk}"' in html
+
+
+def test_the_filter_bar_keeps_and_escapes_what_was_typed(client, agent, category):
+    """The filter fields are written by Jinja2 (tickets.filters.filter_bar) as Django's widgets
+    wrote them: the typed search comes back escaped, chosen options stay selected."""
+    agent.first_name, agent.last_name = "<i>Li</i>", "O'Neil"
+    agent.save()
+    client.force_login(agent)
+    html = client.get(
+        "/records/",
+        {"q": '"><script>x</script>', "status": ["open", "pending"], "assignee": agent.pk},
+    ).content.decode()
+    assert "<script>x" not in html
+    assert 'name="q" value="&#34;&gt;&lt;script&gt;x&lt;/script&gt;" id="id_q"' in html
+    assert '<option value="open" selected>' in html and '<option value="pending" selected>' in html
+    assert '<option value="new">' in html
+    assert f'<option value="{agent.pk}" selected>&lt;i&gt;Li&lt;/i&gt; O&#39;Neil</option>' in html
+    assert '<select name="status" id="id_status" multiple>' in html

@@ -196,6 +196,13 @@ class RecheckForm(forms.Form):
         help_text=_("Needed when the customer could not be reached: why it is closed."),
     )
 
+    def __init__(self, *args, manager: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not manager:
+            # Only a manager closes a complaint whose customer could not be reached
+            # (services.complaint_take_step refuses it to anyone else): not offered to them.
+            self.fields["result"].choices = self.fields["result"].choices[:2]
+
     def payload(self, data):
         return dict(data)
 
@@ -208,9 +215,10 @@ class StepForms:
     """One step's form, and for steps 4 and 5 its rows (formsets), bound or not, turned into the
     service's payload; the service's errors ("options.1.remedy") land on the row and field."""
 
-    def __init__(self, step: str, data=None, *, choices=None, initial=None):
+    def __init__(self, step: str, data=None, *, choices=None, initial=None, manager=True):
         """`choices`: the departments, owners and records offered, read once for every row;
-        `initial`: a taken step's data, to revise it."""
+        `initial`: a taken step's data, to revise it; `manager`: whether the re-check offers
+        closing a complaint whose customer could not be reached."""
         self.step = step
         self.rows: dict[str, forms.BaseFormSet] = {}
         self.row_index: dict[str, list[int]] = {}
@@ -236,7 +244,10 @@ class StepForms:
                 Step.RESTATE: RestateForm,
                 Step.RECHECK: RecheckForm,
             }[step]
-            self.form = form_class(data, prefix="step", initial=_simple_initial(step, initial))
+            kwargs = {"manager": manager} if step == Step.RECHECK else {}
+            self.form = form_class(
+                data, prefix="step", initial=_simple_initial(step, initial), **kwargs
+            )
 
     def is_valid(self) -> bool:
         valid = self.form.is_valid()

@@ -1,7 +1,7 @@
 """Reads for complaints."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -59,18 +59,98 @@ def complaint_narrow(
 
 
 def complaint_get(user, pk: int) -> Complaint:
-    """One visible complaint with its steps and actions; DoesNotExist for anyone else's."""
-    return (
-        complaint_visible(user)
-        .select_related(
-            "record__customer", "record__assignee", "about_record", "responsible_department"
-        )
-        .prefetch_related(
-            Prefetch("entries", queryset=ComplaintStepEntry.objects.select_related("by")),
-            Prefetch("actions", queryset=ComplaintAction.objects.select_related("owner", "record")),
-        )
-        .get(pk=pk)
-    )
+    """One visible complaint with its record, for the page's writes; DoesNotExist for anyone
+    else's. The page itself reads values (complaint_page_values and the reads below)."""
+    return complaint_visible(user).select_related("record").get(pk=pk)
+
+
+# The complaint page's reads (tickets/complaints/page.py): the columns it shows, no instances.
+PAGE_FIELDS = (
+    "id",
+    "version",
+    "step",
+    "step_since",
+    "outcome",
+    "close_reason",
+    "channel",
+    "severity",
+    "wants_manager",
+    "record_id",
+    "record__subject",
+    "record__stage",
+    "record__customer_id",
+    "record__customer__name",
+    "about_record_id",
+    "about_record__subject",
+    "responsible_department_id",
+    "responsible_department__name_en",
+    "responsible_department__name_zh",
+    "cause__id",  # whether a root cause is filed: its section reads it only then
+)
+ENTRY_FIELDS = (
+    "id",
+    "step",
+    "round",
+    "data",
+    "started_at",
+    "taken_at",
+    "version",
+    "by__first_name",
+    "by__last_name",
+    "by__username",
+)
+ACTION_FIELDS = (
+    "id",
+    "description",
+    "record_id",
+    "due_date",
+    "original_due_date",
+    "told_at",
+    "done_at",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+REVISION_FIELDS = (
+    "id",
+    "data",
+    "history_date",
+    "history_user__first_name",
+    "history_user__last_name",
+    "history_user__username",
+)
+
+
+def complaint_page_values(user, pk: int) -> dict:
+    """One visible complaint's PAGE_FIELDS; DoesNotExist for anyone else's."""
+    return complaint_visible(user).values(*PAGE_FIELDS).get(pk=pk)
+
+
+def complaint_entry_values(complaint_id: int) -> list[dict]:
+    """The steps taken, in the order they were taken."""
+    entries = ComplaintStepEntry.objects.filter(complaint_id=complaint_id)
+    return list(entries.order_by("taken_at", "pk").values(*ENTRY_FIELDS))
+
+
+def complaint_action_values(complaint_id: int) -> list[dict]:
+    """Step 5's actions, by due date."""
+    actions = ComplaintAction.objects.filter(complaint_id=complaint_id)
+    return list(actions.order_by("due_date", "pk").values(*ACTION_FIELDS))
+
+
+def entry_revisions(entries: list[dict]) -> dict[int, list[dict]]:
+    """Each entry's earlier versions, oldest first. Only a revision raises an entry's version
+    (services.complaint_revise_step; the admin shows entries read only), so entries still at
+    their first version have none and the history is read only when one was revised."""
+    revised = [e["id"] for e in entries if e["version"] > 1]
+    if not revised:
+        return {}
+    by_entry: dict[int, list[dict]] = {}
+    rows = ComplaintStepEntry.history.filter(id__in=revised).order_by("history_date", "history_id")
+    for row in rows.values(*REVISION_FIELDS):
+        by_entry.setdefault(row["id"], []).append(row)
+    # The history's last row is the entry itself.
+    return {pk: versions[:-1] for pk, versions in by_entry.items()}
 
 
 def surprise_breaches(queryset: QuerySet | None = None) -> QuerySet[ComplaintAction]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from customers.models import Customer
 from servicedesk.core.exceptions import ConflictError, DomainError
 from servicedesk.core.forms import DeskDateField, add_service_error, service_errors
+from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.views import DeskView
 
 from ..models import ServiceCategory
@@ -48,8 +49,13 @@ class ComplaintStepView(DeskView):
         if step != complaint.step:
             # Out of order, or a page left open while someone else went on: say what is next.
             messages.error(request, str(services.out_of_order(complaint).message))
-            return detail_page(request, complaint, status=409)
-        forms_ = StepForms(step, request.POST, choices=step_choices(request.user, complaint, step))
+            return detail_page(request, complaint.pk, status=409)
+        forms_ = StepForms(
+            step,
+            request.POST,
+            choices=step_choices(request.user, complaint.record.customer_id, {step}),
+            manager=is_manager_or_admin(request.user),
+        )
         if forms_.is_valid():
             payload = forms_.payload()
             try:
@@ -68,7 +74,7 @@ class ComplaintStepView(DeskView):
             else:
                 messages.success(request, _("Step “%(step)s” saved.") % {"step": Step(step).label})
                 return redirect("tickets:complaint_detail", pk=complaint.pk)
-        return detail_page(request, complaint, forms=forms_, status=400)
+        return detail_page(request, complaint.pk, forms=forms_, status=400)
 
 
 class ComplaintReviseView(DeskView):
@@ -79,7 +85,8 @@ class ComplaintReviseView(DeskView):
         step = request.POST.get("step", "")
         if step not in services.REVISABLE:
             raise Http404(_("No such step."))
-        revise = StepForms(step, request.POST, choices=step_choices(request.user, complaint, step))
+        choices = step_choices(request.user, complaint.record.customer_id, {step})
+        revise = StepForms(step, request.POST, choices=choices)
         if revise.is_valid():
             try:
                 services.complaint_revise_step(
@@ -97,7 +104,7 @@ class ComplaintReviseView(DeskView):
             else:
                 messages.success(request, _("Revised; the earlier version is kept."))
                 return redirect("tickets:complaint_detail", pk=complaint.pk)
-        return detail_page(request, complaint, revise=revise, status=400)
+        return detail_page(request, complaint.pk, revise=revise, status=400)
 
 
 class NewDateForm(forms.Form):
@@ -109,7 +116,7 @@ class ComplaintActionView(DeskView):
 
     def post(self, request, pk, action_id):
         complaint = complaint_or_404(request.user, pk)
-        if not any(a.pk == action_id for a in complaint.actions.all()):
+        if not complaint.actions.filter(pk=action_id).exists():
             raise Http404(_("No such action."))
         try:
             if request.POST.get("do") == "told":

@@ -1,14 +1,15 @@
 """Staff pages for complaints: the list by step, and a complaint's page with its six steps as a
-stepper (the current step's form, earlier steps read only with their revisions). The writes are in
-step_views.py; both go through tickets.complaints.services."""
+stepper (the current step's form, earlier steps read only with their revisions; its content is
+read and shaped in page.py). The writes are in step_views.py; both go through
+tickets.complaints.services."""
 
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from servicedesk.core.jinja_env import id_url
 from servicedesk.core.models import Department
@@ -19,10 +20,9 @@ from servicedesk.core.views import DeskView
 
 from .. import sections as record_sections
 from ..selectors import department_assignable_users, record_visible
-from . import selectors
+from . import page, selectors
 from .forms import ListNarrowForm, StepForms
-from .guidance import GUIDANCE
-from .models import STEP_TARGETS, STEPS, Complaint, ComplaintStepEntry, Remedy, Step
+from .models import Complaint, Step
 from .rootcause.models import CauseBone
 from .rootcause.selectors import complaints_closed_in, complaints_on_bone
 from .rootcause.views import cause_context, day_bounds
@@ -31,67 +31,6 @@ from .services import REVISABLE
 
 PAGE_SIZE = 25
 LINKABLE_RECORDS = 50
-
-# How a step's recorded fields are named on the page.
-FIELD_LABELS = {
-    "words": gettext_lazy("Words used"),
-    "said_at": gettext_lazy("Said at"),
-    "feeling": gettext_lazy("Feeling (感受)"),
-    "want": gettext_lazy("Want (想要)"),
-    "thinking": gettext_lazy("Thinking (想法)"),
-    "facts": gettext_lazy("Facts gathered"),
-    "request": gettext_lazy("The request, restated"),
-    "confirmed": gettext_lazy("Confirmed by the customer"),
-    "result": gettext_lazy("Result"),
-    "note": gettext_lazy("Note"),
-}
-
-
-RESULT_LABELS = {
-    "satisfied": gettext_lazy("Satisfied"),
-    "not_satisfied": gettext_lazy("Not satisfied"),
-    "unreachable": gettext_lazy("Could not be reached"),
-}
-
-
-def _text(key: str, value) -> str:
-    if key == "result":
-        return str(RESULT_LABELS.get(value, value))
-    if key == "said_at" and value:
-        moment = parse_datetime(value)
-        return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
-    if value is True:
-        return _("yes")
-    if value is False:
-        return _("no")
-    return "" if value is None else str(value)
-
-
-def entry_rows(step: str, data: dict) -> list[tuple[str, str]]:
-    """(label, text) pairs of what a step recorded; options are numbered, the chosen one marked."""
-    data = data or {}
-    if step == Step.OPTIONS:
-        rows = []
-        remedies = dict(Remedy.choices)
-        for i, option in enumerate(data.get("options", [])):
-            text = f"{option.get('description', '')} · {remedies.get(option.get('remedy'), '')}"
-            if option.get("cost") is not None:
-                text += f" · {option['cost']}"
-            if option.get("date"):
-                text += f" · {option['date']}"
-            if i == data.get("choice"):
-                text += " · " + _("chosen by the customer")
-            rows.append((_("Option %(n)d") % {"n": i + 1}, text))
-        rows.extend(
-            (_("Declined"), f"{item['request']} → {item['alternative']}")
-            for item in data.get("declined", [])
-        )
-        return rows
-    if step == Step.ACT:
-        return [(_("Actions planned"), str(len(data.get("actions", []))))]
-    # In the form's order: PostgreSQL's jsonb keeps keys in an order of its own.
-    keys = [k for k in FIELD_LABELS if k in data] + [k for k in data if k not in FIELD_LABELS]
-    return [(FIELD_LABELS.get(k, k), _text(k, data[k])) for k in keys if data[k] not in ("", None)]
 
 
 class ComplaintListView(DeskView):
@@ -159,108 +98,111 @@ def complaint_or_404(user, pk) -> Complaint:
         raise Http404(_("No such complaint.")) from exc
 
 
-def step_choices(user, complaint: Complaint, step: str) -> dict:
-    """What the step's rows offer, read once: departments for the options; owners and the
-    customer's records (that the user sees) for the actions."""
-    if step == Step.OPTIONS:
+def step_choices(user, customer_id: int, steps) -> dict:
+    """What the steps' rows offer, read once for every step given: departments for the options;
+    owners and the customer's records (that the user sees) for the actions."""
+    choices = {}
+    if Step.OPTIONS in steps:
         departments = Department.objects.filter(is_active=True).order_by("code")
-        return {"departments": [(d.pk, d.name) for d in departments]}
-    if step == Step.ACT:
+        choices["departments"] = [(d.pk, d.name) for d in departments]
+    if Step.ACT in steps:
         owners = department_assignable_users(Department.objects.values("pk"))
         records = (
             record_visible(user)
-            .filter(customer_id=complaint.record.customer_id)
+            .filter(customer_id=customer_id)
             .only("pk", "subject")
             .order_by("-pk")[:LINKABLE_RECORDS]
         )
-        return {
-            "owners": [(u.pk, display_name(u)) for u in owners],
-            "records": [(r.pk, f"{r.reference} {r.subject}") for r in records],
-        }
-    return {}
+        choices["owners"] = [(u.pk, display_name(u)) for u in owners]
+        choices["records"] = [(r.pk, f"{r.reference} {r.subject}") for r in records]
+    return choices
 
 
-def _revisions(entries) -> dict[int, list]:
-    """Each entry's earlier versions, oldest first (the history's last row is the entry itself)."""
-    by_entry: dict[int, list] = {}
-    rows = ComplaintStepEntry.history.filter(id__in=[e.pk for e in entries]).order_by(
-        "history_date", "history_id"
-    )
-    for row in rows:
-        by_entry.setdefault(row.id, []).append(row)
-    return {pk: versions[:-1] for pk, versions in by_entry.items()}
+def _form_html(request, forms: StepForms, action: str, version: int, submit: str) -> str:
+    """A step's form, written by the Django template it always was (its fields through
+    includes/field.html), for the page's Jinja part to place. No context processors: the form
+    needs only the CSRF token."""
+    context = {
+        "f": forms,
+        "action": action,
+        "version": version,
+        "submit": submit,
+        "csrf_token": get_token(request),
+    }
+    return get_template("tickets/complaints/includes/step_form.html").render(context)
 
 
-def _stepper(complaint: Complaint, entries: list) -> list[dict]:
-    revisions = _revisions(entries)
-    position = STEPS.index(complaint.step) if complaint.step in STEPS else len(STEPS)
-    stepper = []
-    for i, step in enumerate(STEPS):
-        stepper.append(
-            {
-                "step": step,
-                "label": Step(step).label,
-                "guidance": GUIDANCE[step],
-                "target": STEP_TARGETS[step],
-                "state": "done" if i < position else ("current" if i == position else "todo"),
-                "entries": [
-                    {
-                        "entry": e,
-                        "rows": entry_rows(e.step, e.data),
-                        "took": e.taken_at - e.started_at,
-                        "late": bool(STEP_TARGETS[step])
-                        and e.taken_at - e.started_at > STEP_TARGETS[step],
-                        "revisions": [
-                            {
-                                "when": r.history_date,
-                                "by": r.history_user,
-                                "rows": entry_rows(step, r.data),
-                            }
-                            for r in revisions.get(e.pk, [])
-                        ],
-                    }
-                    for e in entries
-                    if e.step == step
-                ],
-            }
-        )
-    return stepper
-
-
-def detail_page(request, complaint: Complaint, *, forms=None, revise=None, status=200, **extra):
-    """The complaint page; a failed write re-renders it with its bound forms and errors."""
+def detail_page(request, pk: int, *, forms=None, revise=None, status=200, **extra):
+    """The complaint page (404 for a complaint the user does not see); a failed write re-renders
+    it with its bound forms and errors."""
     user = request.user
-    entries = list(complaint.entries.all())
+    record_url = id_url("tickets:detail")
+    try:
+        values = selectors.complaint_page_values(user, pk)
+    except Complaint.DoesNotExist as exc:
+        raise Http404(_("No such complaint.")) from exc
+    complaint = page.complaint_page(values, timezone.now(), record_url, id_url("customers:detail"))
+    today = timezone.localdate()
+    taken = selectors.complaint_entry_values(complaint.pk)
+    revisions = selectors.entry_revisions(taken)
+    entries = [page.entry_row(e, revisions.get(e["id"], [])) for e in taken]
+    actions = [
+        page.action_row(a, today, record_url)
+        for a in selectors.complaint_action_values(complaint.pk)
+    ]
     last = entries[-1] if entries else None
-    open_step = complaint.step != Step.CLOSED
+    open_step = not complaint.closed
+    manager = is_manager_or_admin(user)
     # Step 5 with its actions planned moves on as they are done, not through a form.
-    planned = complaint.step == Step.ACT and any(a.done_at is None for a in complaint.actions.all())
-    if forms is None and open_step and not planned:
-        choices = step_choices(user, complaint, complaint.step)
-        forms = StepForms(complaint.step, choices=choices)
+    planned = complaint.step == Step.ACT and any(a.done_at is None for a in actions)
     # The last step taken can be corrected until the next one is (services.complaint_revise_step).
     revisable = last is not None and open_step and last.step in REVISABLE
-    if revise is None and revisable:
-        choices = step_choices(user, complaint, last.step)
+    new_form = forms is None and open_step and not planned
+    new_revise = revise is None and revisable
+    # The choices of both forms in one read (the current step's and the revised one's).
+    wanted = {complaint.step} if new_form else set()
+    if new_revise:
+        wanted.add(last.step)
+    choices = step_choices(user, complaint.customer_id, wanted) if wanted else {}
+    if new_form:
+        forms = StepForms(complaint.step, choices=choices, manager=manager)
+    if new_revise:
         revise = StepForms(last.step, choices=choices, initial=last.data)
-    if forms is not None and forms.step == Step.RECHECK and not is_manager_or_admin(user):
-        forms.form.fields["result"].choices = forms.form.fields["result"].choices[:2]
+    stepper = page.stepper(complaint, entries)
+    if forms is not None:
+        current = next((s for s in stepper if s.state == "current"), None)
+        if current is not None:
+            current.form = _form_html(
+                request,
+                forms,
+                reverse("tickets:complaint_step", args=[complaint.pk]),
+                complaint.version,
+                _("Take this step"),
+            )
+    if revisable:
+        last.revise_form = _form_html(
+            request,
+            revise,
+            reverse("tickets:complaint_revise", args=[complaint.pk]),
+            last.version,
+            _("Save the revision"),
+        )
+        last.revise_open = revise.has_errors
+    record = complaint.record
     return render(
         request,
         "tickets/complaints/detail.html",
         {
             "complaint": complaint,
-            "stepper": _stepper(complaint, entries),
-            "actions": list(complaint.actions.all()),
-            "forms": forms,
-            "revise": revise if revisable else None,
-            "revise_entry": last if revisable else None,
-            "is_manager": is_manager_or_admin(user),
-            "today": timezone.localdate(),
-            "cause": cause_context(complaint, user, with_form=False),
+            "stepper": stepper,
+            "actions": actions,
+            "is_manager": manager,
+            "today": today,
+            "csrf": get_token(request),
+            "cause": cause_context(complaint, user, with_form=False, has_cause=complaint.has_cause),
             # What apps above tickets show of the complaint's record: its re-check visit.
-            "sections": record_sections.render_context(complaint.record, user),
-            "record": complaint.record,
+            "sections": record_sections.render_context(record, user),
+            "record": record,
             **extra,
         },
         status=status,
@@ -271,4 +213,4 @@ class ComplaintDetailView(DeskView):
     section = "complaints"
 
     def get(self, request, pk):
-        return detail_page(request, complaint_or_404(request.user, pk))
+        return detail_page(request, pk)

@@ -373,7 +373,12 @@ def _cause_initial(filed) -> dict:
 
 
 def cause_context(
-    complaint, user, *, form: CauseForm | None = None, with_form: bool = True
+    complaint,
+    user,
+    *,
+    form: CauseForm | None = None,
+    with_form: bool = True,
+    has_cause: bool = True,
 ) -> dict:
     """What templates/tickets/rootcause/complaint_cause.html shows, as its `cause` variable: the
     filed cause, its actions (with whether this user may mark each done), and for a manager on a
@@ -381,8 +386,9 @@ def cause_context(
 
     The complaint page passes `with_form=False` and links to the cause page instead: the form's
     person choices, every member of the desk in each action row, would cost that page more than
-    all the rest of it."""
-    filed = selectors.cause_get(complaint.pk)
+    all the rest of it; it also knows whether a cause is filed (`has_cause=False`: none, so none
+    is read)."""
+    filed = selectors.cause_get(complaint.pk) if has_cause else None
     closed = complaint.step == Step.CLOSED
     manager = is_manager_or_admin(user)
     if closed and manager and form is None and with_form:
