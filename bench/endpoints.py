@@ -54,6 +54,11 @@ LABELS = {
     "complaint_list_agent": "complaint list, as a one-department agent `/complaints/`",
     "complaint_detail": "complaint page, six steps and actions `/complaints/<id>/`",
     "api_complaints": "API complaints `GET /api/v1/complaints/`",
+    "survey_answer_page": "survey answer page, public `/s/<token>/`",
+    "survey_submit_limited": "survey submit, past the per-link limit (429) `POST /s/<token>/`",
+    "survey_results": "survey results, after-service `/surveys/results/<id>/`",
+    "survey_responses": "survey responses, first page `/surveys/`",
+    "api_survey_responses": "API survey responses `GET /api/v1/survey-responses/`",
 }
 CALLBACK_DEPARTMENT = "customer-service"  # the shipped rules' queue (followups.defaults)
 FALLBACK_AGENT = "wangli"  # the demo agent, when no generated agent has callbacks
@@ -162,6 +167,51 @@ def complaint_agent():
     return User.objects.filter(username=COMPLAINT_AGENT, is_active=True).first()
 
 
+def survey_links() -> tuple[str, str] | None:
+    """Two fresh links to the after-service survey (tokens are only known when made: the database
+    keeps their hashes): one for the answer page, one whose per-link submit limit is used up.
+
+    The submit is measured past its limit because a storing submit cannot be repeated under wrk:
+    a link answers once, PER_TOKEN allows 10 submits per link and PER_ADDRESS 60 per address an
+    hour (every wrk request comes from 127.0.0.1), so after the first few requests every submit,
+    valid or not, is the 429 page. That refusal is what a flood of one link costs the desk."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Customer
+    from servicedesk.core.ratelimit import allow
+    from surveys import public, services
+    from surveys.models import Channel, SurveyInvitation, SurveyTemplate
+
+    template = SurveyTemplate.objects.filter(key="after-service", is_active=True).first()
+    if template is None:
+        return None
+    recent = SurveyInvitation.objects.filter(created_at__gt=timezone.now() - timedelta(days=31))
+    # Customers in the middle of the ids, not asked lately (the policy's frequency limit).
+    middle = Customer.objects.filter(is_archived=False).order_by("-pk").values_list("pk", flat=True)
+    links = []
+    for customer_id in middle[1000:1200]:
+        if recent.filter(customer_id=customer_id).exists():
+            continue
+        try:
+            invitation = services.survey_invite(
+                template=template, customer_id=customer_id, channel=Channel.LINK, by=bench_user()
+            )
+        except services.NotInvited:
+            continue
+        links.append(invitation)
+        if len(links) == 2:
+            break
+    if len(links) < 2:
+        return None
+    limit, window = public.PER_TOKEN
+    for _ in range(limit + 1):
+        allow(f"survey:token:{links[1].pk}", limit=limit, window=window)
+    FACTS["survey_invitations_made"] = [i.pk for i in links]
+    return services.token_for(links[0]), services.token_for(links[1])
+
+
 def api_token() -> str:
     """A fresh API token of the bench user (the key is only known at creation)."""
     from servicedesk.core.services import api_token_create
@@ -266,6 +316,7 @@ def endpoints(token: str = "") -> list[dict]:
         {"name": "complaint_detail", "path": f"/complaints/{complaint}/"},
         {"name": "api_complaints", "path": "/api/v1/complaints/"},
     ]
+    rows += survey_rows()
     if not agent:
         rows = [r for r in rows if not r["name"].startswith("callbacks_agent")]
     if not one_dept:
@@ -274,6 +325,41 @@ def endpoints(token: str = "") -> list[dict]:
         rows = [r for r in rows if r["name"] != "complaint_detail"]
     for row in rows:
         row["label"] = LABELS[row["name"]]
+    return rows
+
+
+def survey_rows() -> list[dict]:
+    """Surveys: the public answer page and its submit (no login: a CSRF cookie and header of
+    their own in place of the session), the after-service results, the responses list and the
+    API list."""
+    from django.conf import settings
+    from django.utils.crypto import get_random_string
+
+    from surveys.models import SurveyResponse, SurveyTemplate
+
+    rows = []
+    template = SurveyTemplate.objects.filter(key="after-service").first()
+    FACTS["survey_responses"] = SurveyResponse.objects.count()
+    links = survey_links()
+    if links:
+        csrf = get_random_string(32)
+        public = {"Cookie": f"{settings.CSRF_COOKIE_NAME}={csrf}", "X-CSRFToken": csrf}
+        rows += [
+            {"name": "survey_answer_page", "path": f"/s/{links[0]}/", "headers": public},
+            {
+                "name": "survey_submit_limited",
+                "method": "POST",
+                "path": f"/s/{links[1]}/",
+                "headers": public,
+                "body": {"note": "refused before the answers are read"},
+            },
+        ]
+    if template is not None:
+        rows.append({"name": "survey_results", "path": f"/surveys/results/{template.pk}/"})
+    rows += [
+        {"name": "survey_responses", "path": "/surveys/"},
+        {"name": "api_survey_responses", "path": "/api/v1/survey-responses/"},
+    ]
     return rows
 
 
@@ -288,10 +374,22 @@ def cleanup(tokens: bool = True) -> dict:
     history = getattr(ServiceRecord, "history", None)
     deleted_history = history.filter(id__in=ids).delete()[0] if history is not None and ids else 0
     deleted = records.delete()[0] if ids else 0
-    removed = 0
+    from surveys.models import Channel, SurveyInvitation
+
+    removed = links = 0
     if tokens:
+        # The run's end (not count_queries.py, which runs while bench/session.py's links are
+        # still to be measured): the unanswered links survey_links() made.
+        links = SurveyInvitation.objects.filter(
+            created_by__username=BENCH_USER, channel=Channel.LINK, response__isnull=True
+        ).delete()[0]
         removed = ApiToken.objects.filter(name=TOKEN_NAME, user__username=BENCH_USER).delete()[0]
-    return {"records": len(ids), "deleted_rows": deleted + deleted_history, "tokens": removed}
+    return {
+        "records": len(ids),
+        "deleted_rows": deleted + deleted_history,
+        "tokens": removed,
+        "survey_links": links,
+    }
 
 
 def drop_token(key: str) -> None:

@@ -7,7 +7,8 @@ Runs after `migrate` and `seed_demo`. `--records N` makes N service records, N/1
 with a primary contact and a phone, some with an e-mail, products owned and interactions), about
 three messages per record and the status log of every record, plus ~50 agents in the active
 departments; then bench/gen_visits.py adds callback visits (one per five records) and
-bench/gen_complaints.py complaints (three per hundred records, with their steps and actions).
+bench/gen_complaints.py complaints (three per hundred records, with their steps and actions),
+and bench/gen_surveys.py survey answers (three per ten records, with answers and invitations).
 Same seed and same anchor time (`--now`, by default the current hour) give the same rows; a later
 run without `--now` shifts every timestamp with the clock.
 
@@ -48,7 +49,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from bench import gen_complaints, gen_visits  # noqa: E402
+from bench import gen_complaints, gen_surveys, gen_visits  # noqa: E402
 from bench import gen_text as zh  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
@@ -84,6 +85,7 @@ TABLES = [
     "core_statuschange",
     *gen_visits.TABLES,  # callback visits and their attempts (bench/gen_visits.py)
     *gen_complaints.TABLES,  # complaints, their step entries and actions (bench/gen_complaints.py)
+    *gen_surveys.TABLES,  # survey invitations, responses and answers (bench/gen_surveys.py)
 ]
 
 CUSTOMER_COLS = [
@@ -915,6 +917,9 @@ def generate(records: int, seed: int, anchor: datetime) -> None:
             next_id=next_id,
             progress=Progress,
         )
+        surveys = gen_surveys.load_surveys(
+            generator, load, cursor, seed=seed, check_columns=check_columns, next_id=next_id
+        )
         counts = dict(load.counts)
         step = time.monotonic()
         for n, statement in enumerate(create_indexes + add_foreign_keys):
@@ -940,6 +945,9 @@ def generate(records: int, seed: int, anchor: datetime) -> None:
         f" complaints={complaints['complaints']} (closed={complaints['closed']}"
         f" satisfied={complaints['satisfied']} open_overdue={complaints['open_overdue']}"
         f" entries={complaints['entries']} actions={complaints['actions']})"
+        f" surveys={surveys['answered']} (invitations={surveys['invitations']}"
+        f" unanswered={surveys['unanswered']} expired={surveys['expired']} low={surveys['low']}"
+        f" staff_entered={surveys['staff']} answers={surveys['answers']})"
         f" seconds={time.monotonic() - started:.1f}"
     )
 

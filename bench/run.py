@@ -54,10 +54,14 @@ def build(records: int, port: int, reuse: bool) -> dict:
     env = desk_env(db, port)
     if reuse and harness.db_exists(db, port):
         info = harness.db_comment(db, port)
-        # A load from before the generator made callback visits (bench/gen_visits.py) or
-        # complaints (bench/gen_complaints.py) is rebuilt.
+        # A load from before the generator made callback visits (bench/gen_visits.py),
+        # complaints (bench/gen_complaints.py) or survey answers (bench/gen_surveys.py) is rebuilt.
         tail = info.get("generator_tail", "") if info else ""
-        if info and info.get("records") == records and "visits=" in tail and "complaints=" in tail:
+        if (
+            info
+            and info.get("records") == records
+            and all(f"{part}=" in tail for part in ("visits", "complaints", "surveys"))
+        ):
             print(f"{db}: reusing (loaded {info.get('loaded_at')})", flush=True)
             return {"db": db, **info}
         print(f"{db}: exists but no finished load of {records} records: rebuilding", flush=True)
@@ -74,7 +78,7 @@ def build(records: int, port: int, reuse: bool) -> dict:
         "records": records,
         "load_s": round(load_s, 1),  # includes the generator's own VACUUM ANALYZE
         "loaded_at": time.strftime("%Y-%m-%d %H:%M"),
-        "generator_tail": out.strip().splitlines()[-1][:400] if out.strip() else "",
+        "generator_tail": out.strip().splitlines()[-1][:700] if out.strip() else "",
     }
     comment = json.dumps(info).replace("'", "''")
     psql(f"COMMENT ON DATABASE {db} IS '{comment}'", port=port)

@@ -158,6 +158,9 @@ class Customer(TimeStampedModel):
     contact_until = models.TimeField(_("call until"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     preferences = models.TextField(_("preferences"), blank=True)
+    # 客户监督员: a customer who agreed (on a survey's thank-you page) to tell the desk how it is
+    # doing; the date is the consent's.
+    supervisor_since = models.DateTimeField(_("customer supervisor since"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     is_archived = models.BooleanField(_("archived"), default=False)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)

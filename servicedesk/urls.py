@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("customers.api.urls")),
     path("", include("tickets.api.urls")),
     path("", include("followups.api.urls")),
+    path("", include("surveys.api.urls")),
 ]
 
 urlpatterns = [

@@ -7,11 +7,36 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Satisfaction surveys")
 
     def ready(self) -> None:
+        from customers import timeline
         from servicedesk.core import events, navigation, periodic
+        from servicedesk.core.roles import Role, grant
 
-        from . import subscribers
+        from . import sections, subscribers
+
+        # The template editor and the survey settings are the administrators' (Django admin);
+        # everyone reads invitations and responses through the desk's own pages and API.
+        grant(
+            Role.ADMINISTRATOR,
+            *(
+                f"surveys.{verb}_{model}"
+                for model in ("surveytemplate", "question", "surveypolicy")
+                for verb in ("add", "change", "view")
+            ),
+            "surveys.view_surveyinvitation",
+            "surveys.view_surveyresponse",
+            "surveys.view_answer",
+        )
 
         navigation.register(navigation.NavItem("surveys", _("Surveys"), "surveys:index", order=50))
+        timeline.register_section(
+            timeline.Section(
+                "surveys",
+                _("Survey answers"),
+                "surveys/customer_section.html",
+                sections.customer_section,
+                40,
+            )
+        )
         for event, name, handler, when in (
             ("record_status_changed", "surveys.invite_after_resolution",
              subscribers.invite_after_resolution, subscribers.is_resolution),

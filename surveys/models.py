@@ -243,6 +243,17 @@ class SurveyResponse(models.Model):
     department = models.ForeignKey(
         "core.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The invitation's agent, copied like the department so that who may see a response is
+    # decided on the response's own indexed columns (selectors.response_visible).
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("agent"),
+        db_index=False,  # survey_resp_agent leads with it
+    )
     is_low = models.BooleanField(_("low score"), default=False)
     complaint = models.ForeignKey(
         "tickets.Complaint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -257,6 +268,14 @@ class SurveyResponse(models.Model):
         indexes = [
             models.Index(fields=["-submitted_at", "-id"], name="survey_resp_recent"),
             models.Index(fields=["template", "-submitted_at", "-id"], name="survey_resp_template"),
+            # An agent's list: their departments' answers and those about their own work.
+            models.Index(
+                fields=["department", "-submitted_at", "-id"], name="survey_resp_department"
+            ),
+            models.Index(fields=["agent", "-submitted_at", "-id"], name="survey_resp_agent"),
+            models.Index(
+                fields=["-submitted_at", "-id"], condition=Q(is_low=True), name="survey_resp_low"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

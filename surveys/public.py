@@ -15,7 +15,8 @@ from django.views.decorators.cache import never_cache
 from servicedesk.core.ratelimit import allow
 
 from . import services
-from .models import InvitationStatus, Kind
+from .forms import answer_fields
+from .models import InvitationStatus
 
 PER_TOKEN = (10, 3600)  # submits per link per hour
 PER_ADDRESS = (60, 3600)  # submits per client address per hour
@@ -28,32 +29,6 @@ def _gone(request, reason: str, status: int):
 
 def _address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
-
-
-def _questions(invitation, data=None, errors=None):
-    """The template's questions with what was typed and its error, ready for the form."""
-    data, errors = data or {}, errors or {}
-    rows = []
-    for question in invitation.template.questions.all():
-        name = f"q{question.pk}"
-        if question.kind == Kind.RATING:
-            options = [(str(n), str(n)) for n in range(1, 6)]
-        elif question.kind == Kind.NPS:
-            options = [(str(n), str(n)) for n in range(0, 11)]
-        elif question.kind == Kind.CHOICE:
-            options = question.choice_pairs()
-        else:
-            options = []
-        rows.append(
-            {
-                "q": question,
-                "name": name,
-                "options": options,
-                "value": str(data.get(name, "")),
-                "error": errors.get(name, ""),
-            }
-        )
-    return rows
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -80,7 +55,7 @@ class AnswerView(View):
             {
                 "invitation": invitation,
                 "template": invitation.template,
-                "questions": _questions(invitation, data, errors),
+                "questions": answer_fields(invitation.template, data, errors),
                 "has_errors": bool(errors),
             },
             status=status,

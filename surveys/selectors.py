@@ -8,7 +8,38 @@ from math import prod
 
 from django.db.models import Count, Q, QuerySet
 
+from servicedesk.core.roles import Role, user_role
+from servicedesk.core.selectors import user_department_ids
+
 from .models import InvitationStatus, SurveyInvitation, SurveyResponse
+
+
+def _audience(user, *, extra: tuple[str, ...] = ()) -> Q | None:
+    """None: everything (managers and administrators); an empty Q-set for people without a desk
+    role; an agent, the rows of their departments or naming them as the agent (or `extra`)."""
+    role = user_role(user)
+    if role in (Role.ADMINISTRATOR, Role.MANAGER):
+        return None
+    if role is None:
+        return Q(pk__in=[])
+    mine = Q(department_id__in=user_department_ids(user)) | Q(agent_id=user.pk)
+    for column in extra:
+        mine |= Q(**{column: user.pk})
+    return mine
+
+
+def response_visible(user) -> QuerySet[SurveyResponse]:
+    """Managers and administrators see every response; an agent those of their departments and
+    those about their own work, both columns of the response (each with its index)."""
+    rule = _audience(user)
+    return SurveyResponse.objects.all() if rule is None else SurveyResponse.objects.filter(rule)
+
+
+def invitation_visible(user) -> QuerySet[SurveyInvitation]:
+    """As responses; an agent also sees the invitations they made."""
+    rule = _audience(user, extra=("created_by_id",))
+    qs = SurveyInvitation.objects.all()
+    return qs if rule is None else qs.filter(rule)
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -103,6 +103,14 @@ def survey_invite(
         raise NotInvited(_("Choose a customer."), field="customer")
     if not template.is_active:
         raise NotInvited(_("This survey template is not active."), field="template")
+    owners = (
+        ("record", record and record.customer_id),
+        ("visit", visit and visit.customer_id),
+        ("complaint", complaint and complaint.record.customer_id),
+    )
+    for name, owner in owners:
+        if owner and owner != customer_id:
+            raise NotInvited(_("This belongs to another customer."), field=name)
     subject = _subject(record, visit, complaint) or f"customer:{customer_id}"
     mine = SurveyInvitation.objects.filter(customer_id=customer_id)
     if mine.filter(subject=subject, status__in=OPEN_STATUSES).exists():
@@ -274,6 +282,7 @@ def _store(invitation, answers: dict, opt_ins, *, entered_by, now) -> SurveyResp
         nps=nps,
         stage=invitation.stage,
         department_id=invitation.department_id,
+        agent_id=invitation.agent_id,
         is_low=is_low,
         wants_meeting="meeting" in opt_ins,
         wants_supervisor="supervisor" in opt_ins,
@@ -334,9 +343,48 @@ def survey_opt_in(*, response_id: int, opt_ins: frozenset) -> SurveyResponse:
     for name in newly:
         setattr(response, f"wants_{name}", True)
     response.save(update_fields=[f"wants_{name}" for name in sorted(newly)])
+    if "supervisor" in newly:
+        # The consent is the customer's, kept on the customer (the first date stands).
+        Customer.objects.filter(pk=response.customer_id, supervisor_since__isnull=True).update(
+            supervisor_since=timezone.now()
+        )
     events.emit(
         "survey_opted_in",
         payload={"id": response.pk, "customer_id": response.customer_id, "opt_ins": sorted(newly)},
         by=None,
     )
     return response
+
+
+@transaction.atomic
+def survey_enter_by_staff(
+    *,
+    template: SurveyTemplate,
+    customer_id: int,
+    data,
+    by,
+    record=None,
+    visit=None,
+    opt_ins: frozenset = frozenset(),
+    now=None,
+) -> SurveyResponse:
+    """Answers read out on a phone call and typed in by `by`: an invitation on the phone channel
+    and its response, in one transaction, so a refusal (a limit, a bad answer) leaves neither.
+
+    The answers are checked before the invitation is made: the agent sees what to correct first,
+    and a call whose answers are incomplete never uses up the customer's survey for N days."""
+    answers_errors = clean_answers(template, data)[1]
+    if answers_errors:
+        raise AnswersInvalid(answers_errors)
+    invitation = survey_invite(
+        template=template,
+        customer_id=customer_id,
+        channel=Channel.PHONE,
+        record=record,
+        visit=visit,
+        by=by,
+        now=now,
+    )
+    return survey_submit(
+        invitation_id=invitation.pk, data=data, opt_ins=opt_ins, entered_by=by, now=now
+    )

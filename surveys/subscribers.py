@@ -25,7 +25,13 @@ log = logging.getLogger(__name__)
 
 
 def _template(purpose: str) -> SurveyTemplate | None:
-    return SurveyTemplate.objects.filter(purpose=purpose, is_active=True).order_by("key").first()
+    """The newest active template of the purpose: an administrator who writes a new one (or
+    copies a default to change it) has it used from then on."""
+    return (
+        SurveyTemplate.objects.filter(purpose=purpose, is_active=True)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def _invite(purpose: str, **subject) -> None:

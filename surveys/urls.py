@@ -1,18 +1,12 @@
-from django.urls import path
-from django.utils.translation import gettext_lazy as _
+from django.urls import include, path
 
-from servicedesk.core.views import SectionPlaceholderView
+from . import views
 
 app_name = "surveys"
 
 urlpatterns = [
-    path(
-        "",
-        SectionPlaceholderView.as_view(
-            section="surveys",
-            what=_("Satisfaction surveys sent as one-time links; low scores open recovery work."),
-            title=_("Surveys"),
-        ),
-        name="index",
-    ),
+    path("", views.ResponseListView.as_view(), name="index"),
+    path("responses/<int:pk>/", views.ResponseDetailView.as_view(), name="response"),
+    path("enter/", views.StaffEntryView.as_view(), name="enter"),
+    path("results/", include("surveys.results_urls")),
 ]

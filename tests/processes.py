@@ -55,3 +55,35 @@ class OwnRedis:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def desk_env(*, redis_url: str, broker_url: str, secret_key: str, **extra: str) -> dict[str, str]:
+    """The environment of a desk process (gunicorn, a worker) on this test run's database:
+    production-like local settings, with events through the broker (the test settings force
+    DESK_EVENTS_SYNC on; the local ones read it, absent: off)."""
+    import os
+    from urllib.parse import urlsplit
+
+    from django.db import connection
+
+    database = urlsplit(os.environ["DATABASE_URL"])._replace(
+        path="/" + connection.settings_dict["NAME"]
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DESK_EVENTS_SYNC", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="servicedesk.settings.local",
+        DATABASE_URL=database.geturl(),
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=broker_url,
+        SECRET_KEY=secret_key,
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        CONN_MAX_AGE="0",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from customers import services as customer_services
 from followups import services as followup_services
 from servicedesk.core.models import WorkerPing
+from surveys import services as survey_services
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
@@ -26,6 +27,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.followups.factories import RuleFactory
+from tests.surveys.factories import answers_for, rating_template
 from tests.tickets.factories import CalendarFactory, CategoryFactory, PolicyFactory
 from tickets import services as record_services
 from tickets.complaints import services as complaint_services
@@ -169,6 +171,18 @@ def desk(db, agent, manager, administrator, department):
     followup_services.visit_complete(
         by=agent, visit_id=visits[1].pk, version=None, reached_person="Customer 1", satisfaction=5
     )
+    survey = rating_template(key="desk-survey")
+    link_invitation = survey_services.survey_invite(
+        template=survey, customer_id=people[3].pk, channel="link", record=records[3], by=agent
+    )
+    phoned = survey_services.survey_invite(
+        template=survey, customer_id=people[2].pk, channel="phone", complaint=complaint, by=agent
+    )
+    answer = survey_services.survey_submit(
+        invitation_id=phoned.pk,
+        data=answers_for(survey, rating=2, nps=3, text="门没装好"),
+        entered_by=agent,
+    )
 
     contacts = [c.pk for customer in people for c in customer.contacts.all()]
     return Desk(
@@ -184,10 +198,14 @@ def desk(db, agent, manager, administrator, department):
             "callbacks": [v.pk for v in visits],
             "callback-rules": [rule.pk],
             "complaints": [complaint.pk],
+            "survey-templates": [survey.pk],
+            "survey-invitations": [link_invitation.pk, phoned.pk],
+            "survey-responses": [answer.pk],
             # ids named in bodies and query strings
             "product": [product.pk],
             "customer": [c.pk for c in people],
             "organisation": [organisation.pk],
+            "template": [survey.pk],
         },
         attachment_ids=[attachment.pk],
         action_ids=[action.pk],

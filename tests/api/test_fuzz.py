@@ -27,6 +27,7 @@ from schemathesis.core.failures import FailureGroup
 from customers.models import Customer
 from followups.models import CallbackRule, CallbackVisit
 from servicedesk.core import services as core_services
+from surveys.models import SurveyTemplate
 from tickets.models import Complaint, ServiceRecord
 
 from .schema_checks import CHECKS, in_test_transaction
@@ -54,6 +55,10 @@ BODY_IDS = {
     "source_record": "service-records",
     "about_record": "service-records",
     "responsible_department": "departments",
+    "template": "template",
+    "record": "service-records",
+    "visit": "callbacks",
+    "complaint": "complaints",
 }
 VERSIONED = {
     "service-records": ServiceRecord,
@@ -61,6 +66,7 @@ VERSIONED = {
     "callbacks": CallbackVisit,
     "callback-rules": CallbackRule,
     "complaints": Complaint,
+    "survey-templates": SurveyTemplate,
 }
 
 

@@ -63,11 +63,12 @@ def test_every_request_body_in_the_schema_forbids_additional_properties(schema):
 def test_every_input_serializer_is_strict():
     from customers.api import serializers as customer_inputs
     from servicedesk.core.api import serializers as core_inputs
+    from surveys.api import serializers as survey_inputs
     from tickets.api import serializers as record_inputs
 
     inputs = [
         obj
-        for module in (core_inputs, customer_inputs, record_inputs)
+        for module in (core_inputs, customer_inputs, record_inputs, survey_inputs)
         for name, obj in vars(module).items()
         if isinstance(obj, type) and name.endswith("InputSerializer") and not name.startswith("_")
     ]

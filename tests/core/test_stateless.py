@@ -21,13 +21,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection
 
 from servicedesk.core import services as core_services
 from servicedesk.core.models import (
@@ -40,6 +38,7 @@ from servicedesk.core.models import (
     TaskOutbox,
 )
 from servicedesk.core.roles import Role
+from surveys.models import SurveyInvitation
 from tests.conftest import IN_CI
 from tests.factories import (
     PASSWORD,
@@ -49,7 +48,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.processes import free_port
+from tests.processes import desk_env, free_port
 from tests.tickets.factories import CategoryFactory
 from tickets.models import MessageKind, RecordMessage, ServiceRecord, Stage, Status
 
@@ -94,31 +93,15 @@ class Stack:
 
 def _subprocess_env() -> dict[str, str]:
     """Production-like settings on this run's test database and broker; events via the broker."""
-    database = urlsplit(os.environ["DATABASE_URL"])._replace(
-        path="/" + connection.settings_dict["NAME"]
-    )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DESK_EVENTS_SYNC", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
-    }
-    env.update(
-        # The test settings force DESK_EVENTS_SYNC on; the local ones read it (absent: off).
-        DJANGO_SETTINGS_MODULE="servicedesk.settings.local",
-        DATABASE_URL=database.geturl(),
-        REDIS_URL=os.environ["REDIS_URL"],
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+    return desk_env(
+        redis_url=os.environ["REDIS_URL"],
+        broker_url=settings.CELERY_BROKER_URL,
         # One key for every instance: signed cookies (messages) made by one are read by another.
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
+        secret_key=secrets.token_urlsafe(50),
         SITE_URL="http://127.0.0.1:8000",
         # The workers print what they send; the test counts each e-mail in their output.
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
-        CONN_MAX_AGE="0",
-        PYTHONUNBUFFERED="1",
     )
-    return env
 
 
 def _start(name: str, args: list[str], env: dict, tmp_path: Path, port=None) -> Proc:
@@ -417,8 +400,13 @@ def test_two_web_instances_and_two_workers_share_one_journey(stack):
     assert OutboundEmail.objects.get(to="li.wei@example.com").pk == message.email_id
     # ... and left the workers once: the console backend printed each message in one worker
     output = "\n".join(w.output() for w in stack.workers)
-    assert output.count("To: li.wei@example.com") == 1, output[-3000:]
+    # the customer: the reply, and the survey the resolution invited them to (sent by its own
+    # task, not the outbox, so that the link's token is never stored)
+    assert output.count("To: li.wei@example.com") == 2, output[-3000:]
     assert output.count(reply) == 1, output[-3000:]
+    invitation = SurveyInvitation.objects.get(customer=contact.customer)
+    assert invitation.sent_at is not None
+    assert output.count("surveys.send_invitation") >= 1, output[-3000:]
     assert output.count(f"To: {agent.email}") == 1
     assert output.count(f"To: {colleague.email}") == 1
 

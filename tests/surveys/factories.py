@@ -70,3 +70,14 @@ def answers_for(template, *, rating=5, nps=9, choice="as_expected", text=""):
     data[f"q{q[Kind.CHOICE].pk}"] = choice
     data[f"q{q[Kind.TEXT].pk}"] = text
     return data
+
+
+def set_policy(**fields):
+    """Change the desk's one SurveyPolicy row (the default templates' migration makes it)."""
+    from surveys.models import SurveyPolicy
+
+    policy = SurveyPolicy.current()
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    policy.save()
+    return policy

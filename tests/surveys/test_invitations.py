@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from servicedesk.core.models import hash_token
 from surveys import delivery, services
-from surveys.models import Channel, InvitationStatus, SurveyInvitation, SurveyPolicy
+from surveys.models import Channel, InvitationStatus, SurveyInvitation
 from tests.factories import CustomerFactory
+from tests.surveys.factories import set_policy
 from tests.tickets.factories import RecordFactory
 
 
@@ -40,7 +41,7 @@ def test_tokens_differ_between_invitations(template):
 @pytest.mark.django_db
 def test_one_open_invitation_per_customer_and_subject(template, customer):
     record = RecordFactory(customer=customer)
-    SurveyPolicy.objects.create(min_days_between=0)
+    set_policy(min_days_between=0)
     services.survey_invite(template=template, customer_id=customer.pk, record=record)
     with pytest.raises(services.NotInvited, match="already has an open survey"):
         services.survey_invite(template=template, customer_id=customer.pk, record=record)
@@ -52,7 +53,7 @@ def test_one_open_invitation_per_customer_and_subject(template, customer):
 
 @pytest.mark.django_db
 def test_at_most_one_invitation_every_n_days(template, customer):
-    SurveyPolicy.objects.create(min_days_between=30)
+    set_policy(min_days_between=30)
     now = timezone.now()
     first = RecordFactory(customer=customer)
     services.survey_invite(template=template, customer_id=customer.pk, record=first, now=now)
@@ -109,3 +110,12 @@ def test_expired_invitation_is_not_sent(template, customer):
     assert delivery.send_invitation(invitation_id=invitation.pk) is False
     assert mail.outbox == []
     assert SurveyInvitation.objects.get(pk=invitation.pk).status == InvitationStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_an_invitation_follows_only_the_customers_own_record(template, customer):
+    other = RecordFactory()
+    with pytest.raises(services.NotInvited, match="another customer") as refused:
+        services.survey_invite(template=template, customer_id=customer.pk, record=other)
+    assert refused.value.field == "record"
+    assert not SurveyInvitation.objects.exists()

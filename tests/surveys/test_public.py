@@ -33,7 +33,7 @@ def test_page_in_the_customers_language_with_the_commitment(client, invited, tem
     assert template.commitment_zh in html
     assert "您对服务满意吗" in html
     assert page["Content-Language"] == "zh-hans"
-    assert 'name="referrer" content="no-referrer"' in html
+    assert 'name="referrer" content="same-origin"' in html
     assert "no-cache" in page["Cache-Control"] or "max-age=0" in page["Cache-Control"]
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.OPENED
@@ -125,6 +125,8 @@ def test_opt_ins_on_the_thank_you_page(client, invited, template):
         True,
         False,
     )
+    response.customer.refresh_from_db()
+    assert response.customer.supervisor_since is not None
 
 
 @pytest.mark.django_db
