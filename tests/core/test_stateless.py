@@ -370,6 +370,7 @@ def test_two_web_instances_and_two_workers_share_one_journey(stack):
         return (
             not deliveries.exclude(state=DeliveryState.DONE).exists()
             and not OutboundEmail.objects.exclude(state=EmailState.SENT).exists()
+            and not SurveyInvitation.objects.filter(sent_at__isnull=True).exists()
             and results["core.event_deliver"] == deliveries.count()
             and results["core.email_send"] == OutboundEmail.objects.count()
         )
