@@ -88,7 +88,7 @@ def desk(db):
 
 
 def _assert_index_served(qs, *indexes: str, ordered_by_index: bool = False) -> dict:
-    plan = plans.plan(qs)
+    plan = plans.plan(qs, walk=ordered_by_index)
     nodes = list(plans.nodes(plan))
     scans = [n for n in nodes if n.get("Relation Name") == "tickets_servicerecord"]
     assert scans, plan
