@@ -16,19 +16,8 @@ from count_queries import request  # noqa: I001 - sets up Django
 from endpoints import api_token, bench_user, cleanup, drop_token, endpoints
 
 from django.db import connection
+from inproc import SqlTimer
 from django.test import Client
-
-
-class SqlTimer:
-    def __init__(self):
-        self.seconds = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
 
 
 def main():

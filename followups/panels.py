@@ -66,16 +66,7 @@ class PanelRow:
         return ServiceRecord.reference_of(self.source_record_id) if self.source_record_id else ""
 
 
-def panel_row(values: dict, now: datetime, labels: dict) -> PanelRow:
-    """`labels` holds the choice labels already translated for this page (a page repeats a
-    handful; translating one costs more than the rest of its row)."""
-
-    def choice(name: str) -> str:
-        key = (name, values[name])
-        if key not in labels:
-            labels[key] = label(CallbackVisit, name, values[name])
-        return labels[key]
-
+def panel_row(values: dict, now: datetime) -> PanelRow:
     return PanelRow(
         pk=values["id"],
         due_at=values["due_at"],
@@ -87,8 +78,8 @@ def panel_row(values: dict, now: datetime, labels: dict) -> PanelRow:
             now=now,
         ),
         attempts=values["attempts"],
-        purpose=choice("purpose"),
-        method=choice("method"),
+        purpose=label(CallbackVisit, "purpose", values["purpose"]),
+        method=label(CallbackVisit, "method", values["method"]),
         customer_id=values["customer_id"],
         customer_name=values["customer__name"],
         source_record_id=values["source_record_id"],
@@ -163,10 +154,9 @@ def my_work_panel(user) -> dict:
         mine, queue = panel_lists(user.pk, department_ids, until)
         values = [*mine, *queue]
         phones = phones_of(v["customer_id"] for v in values) if values else {}
-    labels: dict = {}
     lists: dict[str, list[PanelRow]] = {"mine": [], "queue": []}
     for v in sorted(values, key=lambda v: (v["due_at"], v["id"])):
-        row = panel_row(v, now, labels)
+        row = panel_row(v, now)
         row.phones = phones.get(row.customer_id, [])
         lists["queue" if v["assignee_id"] is None else "mine"].append(row)
     return lists

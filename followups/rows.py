@@ -87,17 +87,7 @@ def short_subject(text: str) -> str:
     return truncatechars(text, SUBJECT_CHARS)
 
 
-def visit_row(values: dict, now: datetime, labels: dict | None = None) -> VisitRow:
-    """`labels`, a dict kept for one page, holds the choice labels already translated: a page
-    repeats a handful of them, and translating one costs more than the rest of its row."""
-    labels = {} if labels is None else labels
-
-    def choice(field: str, value: str) -> str:
-        key = (field, value)
-        if key not in labels:
-            labels[key] = label(CallbackVisit, field, value)
-        return labels[key]
-
+def visit_row(values: dict, now: datetime) -> VisitRow:
     status = values["status"]
     return VisitRow(
         pk=values["id"],
@@ -107,10 +97,10 @@ def visit_row(values: dict, now: datetime, labels: dict | None = None) -> VisitR
             status=status, due_at=values["due_at"], window_end=values["window_end"], now=now
         ),
         status=status,
-        status_label=choice("status", status),
+        status_label=label(CallbackVisit, "status", status),
         attempts=values["attempts"],
-        purpose=choice("purpose", values["purpose"]),
-        method=choice("method", values["method"]),
+        purpose=label(CallbackVisit, "purpose", values["purpose"]),
+        method=label(CallbackVisit, "method", values["method"]),
         version=values["version"],
         satisfaction=values["satisfaction"],
         customer_id=values["customer_id"],

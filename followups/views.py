@@ -129,9 +129,8 @@ def _inline_ids(visit_id: int) -> str:
     return f"visit{visit_id}-%s"
 
 
-def _page_rows(qs, raw_number, now, labels=None):
-    labels = {} if labels is None else labels
-    return window_page(qs, raw_number, PAGE_SIZE, row=lambda values: visit_row(values, now, labels))
+def _page_rows(qs, raw_number, now):
+    return window_page(qs, raw_number, PAGE_SIZE, row=lambda values: visit_row(values, now))
 
 
 def _row(request, visit_id: int, *, notice="", error="", form=None, status=200, visit=None):
@@ -222,9 +221,8 @@ class CallbackListView(DeskView):
                 until += timedelta(days=WEEK_DAYS - 1)
             lists = selectors.agent_callbacks(request.user, until=until, as_rows=True)
             now = context["now"]
-            labels: dict = {}
-            context["mine"] = _page_rows(lists["mine"], request.GET.get("page"), now, labels)
-            context["queue"] = _page_rows(lists["queue"], request.GET.get("qpage"), now, labels)
+            context["mine"] = _page_rows(lists["mine"], request.GET.get("page"), now)
+            context["queue"] = _page_rows(lists["queue"], request.GET.get("qpage"), now)
             # The two lists' phones in one read.
             with_phones(context["mine"], context["queue"])
             context["until"] = until

@@ -83,39 +83,16 @@ def invitations_in(period: Period, template_id: int | None = None) -> QuerySet[S
 
 # --- scores grouped by a key (one query for many sets) --------------------------------------------
 # selectors.scores and selectors.response_rate read one set each; the overview needs them for
-# every template and the page for staff-entered and customers' own answers. These group the same
-# counts in one query and build the same Scores; tests hold them equal to the selectors.
-# (Lead: the counts could move into selectors as one shared dict, so neither copy can drift.)
-
-_SCORE_COUNTS = {
-    "answers": Count("pk"),
-    "rated": Count("pk", filter=Q(rating__isnull=False)),
-    "satisfied": Count("pk", filter=Q(rating__gte=4)),
-    "nps_answers": Count("pk", filter=Q(nps__isnull=False)),
-    "promoters": Count("pk", filter=Q(nps__gte=9)),
-    "detractors": Count("pk", filter=Q(nps__lte=6)),
-    "low": Count("pk", filter=Q(is_low=True)),
-}
+# every template and the page for staff-entered and customers' own answers: the same counts
+# (selectors.SCORE_COUNTS, RATE_COUNTS), grouped in one query.
 
 EMPTY_SCORES = selectors.Scores(answers=0, rated=0, csat=None, nps=None, nps_answers=0, low=0)
 
 
-def _scores_of(row: dict) -> selectors.Scores:
-    nps = selectors._share(row["promoters"] - row["detractors"], row["nps_answers"])
-    return selectors.Scores(
-        answers=row["answers"],
-        rated=row["rated"],
-        csat=selectors._share(row["satisfied"], row["rated"]),
-        nps=None if nps is None else round(nps * 100, 1),
-        nps_answers=row["nps_answers"],
-        low=row["low"],
-    )
-
-
 def scores_grouped(responses: QuerySet[SurveyResponse], key: str) -> dict:
     """{value of `key`: Scores} over `responses`, in one query."""
-    rows = responses.values(key).annotate(**_SCORE_COUNTS).order_by(key)
-    return {row[key]: _scores_of(row) for row in rows}
+    rows = responses.values(key).annotate(**selectors.SCORE_COUNTS).order_by(key)
+    return {row[key]: selectors.scores_of(row) for row in rows}
 
 
 def response_rate_grouped(invitations: QuerySet[SurveyInvitation], key: str) -> dict:
@@ -123,13 +100,10 @@ def response_rate_grouped(invitations: QuerySet[SurveyInvitation], key: str) -> 
     rows = (
         invitations.exclude(status=InvitationStatus.CANCELLED)
         .values(key)
-        .annotate(
-            delivered=Count("pk", filter=Q(sent_at__isnull=False) | ~Q(channel="email")),
-            answered=Count("pk", filter=Q(status=InvitationStatus.ANSWERED)),
-        )
+        .annotate(**selectors.RATE_COUNTS)
         .order_by(key)
     )
-    return {row[key]: selectors._share(row["answered"], row["delivered"]) for row in rows}
+    return {row[key]: selectors.rate_of(row) for row in rows}
 
 
 # --- the overview ---------------------------------------------------------------------------------
@@ -249,8 +223,8 @@ def trend(responses: QuerySet[SurveyResponse], period: Period) -> list[Week]:
         .values("week")
         .annotate(
             answers=Count("pk"),
-            rated=Count("pk", filter=Q(rating__isnull=False)),
-            satisfied=Count("pk", filter=Q(rating__gte=4)),
+            rated=selectors.SCORE_COUNTS["rated"],
+            satisfied=selectors.SCORE_COUNTS["satisfied"],
         )
         .order_by("week")
     )
@@ -264,7 +238,7 @@ def trend(responses: QuerySet[SurveyResponse], period: Period) -> list[Week]:
                 start=monday,
                 answers=row["answers"],
                 rated=row["rated"],
-                csat=selectors._share(row["satisfied"], row["rated"]),
+                csat=selectors.share(row["satisfied"], row["rated"]),
             )
         )
         monday += timedelta(days=7)
@@ -365,7 +339,7 @@ def question_results(template_id: int, period: Period) -> list[QuestionResult]:
                     value=value,
                     label=label,
                     count=groups.get(value, {}).get("n", 0),
-                    share=selectors._share(groups.get(value, {}).get("n", 0), result.answers),
+                    share=selectors.share(groups.get(value, {}).get("n", 0), result.answers),
                 )
                 for value, label in q.choice_pairs()
             ]

@@ -22,7 +22,7 @@ from servicedesk.core.forms import DeskDateField
 from servicedesk.core.roles import Role
 from servicedesk.core.views import DeskView
 
-from . import charts, results
+from . import charts, results, selectors
 from .models import Kind, SurveyTemplate
 
 MANAGERS = (Role.MANAGER, Role.ADMINISTRATOR)
@@ -136,22 +136,22 @@ def _distribution_charts(d: results.Distribution) -> dict:
         if d.nps_answers
         else None,
         "rating_rows": [
-            {"value": b.label, "count": b.value, "share": percent(results_share(b.value, d.rated))}
+            {
+                "value": b.label,
+                "count": b.value,
+                "share": percent(selectors.share(b.value, d.rated)),
+            }
             for b in rating
         ],
         "nps_rows": [
             {
                 "value": b.label,
                 "count": b.value,
-                "share": percent(results_share(b.value, d.nps_answers)),
+                "share": percent(selectors.share(b.value, d.nps_answers)),
             }
             for b in nps
         ],
     }
-
-
-def results_share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
 
 
 def _trend_chart(weeks: list[results.Week]) -> str | None:

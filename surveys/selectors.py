@@ -42,7 +42,8 @@ def invitation_visible(user) -> QuerySet[SurveyInvitation]:
     return qs if rule is None else qs.filter(rule)
 
 
-def _share(part: int, whole: int) -> float | None:
+def share(part: int, whole: int) -> float | None:
+    """part / whole, or None (shown as "—") when there is nothing to divide by."""
     return part / whole if whole else None
 
 
@@ -60,37 +61,52 @@ class Scores:
         return None if self.csat is None else round(self.csat * 100, 1)
 
 
-def scores(responses: QuerySet[SurveyResponse]) -> Scores:
+# The counts every score is made of: the one definition of CSAT, NPS and the response rate, read
+# over one set (scores, response_rate) or grouped by template or channel (surveys.results).
+SCORE_COUNTS = {
+    "answers": Count("pk"),
+    "rated": Count("pk", filter=Q(rating__isnull=False)),
+    "satisfied": Count("pk", filter=Q(rating__gte=4)),
+    "nps_answers": Count("pk", filter=Q(nps__isnull=False)),
+    "promoters": Count("pk", filter=Q(nps__gte=9)),
+    "detractors": Count("pk", filter=Q(nps__lte=6)),
+    "low": Count("pk", filter=Q(is_low=True)),
+}
+RATE_COUNTS = {
+    # An e-mailed invitation counts as delivered once sent; one read out on a call or handed
+    # over as a link, when made.
+    "delivered": Count("pk", filter=Q(sent_at__isnull=False) | ~Q(channel="email")),
+    "answered": Count("pk", filter=Q(status=InvitationStatus.ANSWERED)),
+}
+
+
+def scores_of(row: dict) -> Scores:
     """CSAT = share of 4-5 among answered main ratings; NPS = 100 x (promoters 9-10 - detractors
-    0-6) / answers to the likelihood question. One aggregate query."""
-    row = responses.aggregate(
-        answers=Count("pk"),
-        rated=Count("pk", filter=Q(rating__isnull=False)),
-        satisfied=Count("pk", filter=Q(rating__gte=4)),
-        nps_answers=Count("pk", filter=Q(nps__isnull=False)),
-        promoters=Count("pk", filter=Q(nps__gte=9)),
-        detractors=Count("pk", filter=Q(nps__lte=6)),
-        low=Count("pk", filter=Q(is_low=True)),
-    )
-    nps = _share(row["promoters"] - row["detractors"], row["nps_answers"])
+    0-6) / answers to the likelihood question; from a row of SCORE_COUNTS."""
+    nps = share(row["promoters"] - row["detractors"], row["nps_answers"])
     return Scores(
         answers=row["answers"],
         rated=row["rated"],
-        csat=_share(row["satisfied"], row["rated"]),
+        csat=share(row["satisfied"], row["rated"]),
         nps=None if nps is None else round(nps * 100, 1),
         nps_answers=row["nps_answers"],
         low=row["low"],
     )
 
 
+def rate_of(row: dict) -> float | None:
+    """Answered / delivered, from a row of RATE_COUNTS."""
+    return share(row["answered"], row["delivered"])
+
+
+def scores(responses: QuerySet[SurveyResponse]) -> Scores:
+    """The scores of a set of responses, in one aggregate query."""
+    return scores_of(responses.aggregate(**SCORE_COUNTS))
+
+
 def response_rate(invitations: QuerySet[SurveyInvitation]) -> float | None:
-    """Answered / delivered. An e-mailed invitation counts as delivered once sent; one read out
-    on a call or handed over as a link, when made. Cancelled ones count for neither."""
-    row = invitations.exclude(status=InvitationStatus.CANCELLED).aggregate(
-        delivered=Count("pk", filter=Q(sent_at__isnull=False) | ~Q(channel="email")),
-        answered=Count("pk", filter=Q(status=InvitationStatus.ANSWERED)),
-    )
-    return _share(row["answered"], row["delivered"])
+    """Answered / delivered; cancelled invitations count for neither."""
+    return rate_of(invitations.exclude(status=InvitationStatus.CANCELLED).aggregate(**RATE_COUNTS))
 
 
 def satisfaction_by(responses: QuerySet[SurveyResponse], field: str) -> dict:
@@ -101,9 +117,7 @@ def satisfaction_by(responses: QuerySet[SurveyResponse], field: str) -> dict:
         .annotate(rated=Count("pk"), satisfied=Count("pk", filter=Q(rating__gte=4)))
         .order_by(field)
     )
-    return {
-        r[field]: _share(r["satisfied"], r["rated"]) for r in rows if r[field] not in ("", None)
-    }
+    return {r[field]: share(r["satisfied"], r["rated"]) for r in rows if r[field] not in ("", None)}
 
 
 @dataclass(frozen=True)

@@ -17,26 +17,16 @@ from servicedesk.core.users import display_name, person_name
 
 from . import selectors
 from .models import ACTIVE_STATUSES, ServiceRecord
-from .rows import due_state
+from .rows import ROW_FIELDS, due_state
 
 PANEL_ROWS = 10
 
-# The columns a panel row shows (templates/jinja2/tickets/panel_my_work.html), and the due times
-# its state is worked out from (tickets.rows.due_state).
-PANEL_FIELDS = (
-    "id",
-    "subject",
-    "status",
-    "first_response_due",
-    "first_responded_at",
-    "resolution_due",
-    "resolved_at",
-    "customer__name",
-    "category__name_en",
-    "category__name_zh",
-    "assignee__first_name",
-    "assignee__last_name",
-    "assignee__username",
+# The columns a panel row shows (templates/jinja2/tickets/panel_my_work.html): the record list's
+# (tickets.rows.ROW_FIELDS, due times included) without the stage, priority and department.
+PANEL_FIELDS = tuple(
+    f
+    for f in ROW_FIELDS
+    if f not in ("stage", "priority", "lead_department__name_en", "lead_department__name_zh")
 )
 
 # next_due's "never": a target already met, or none, is never what makes a record urgent.
@@ -62,21 +52,13 @@ class PanelRow:
         return ServiceRecord.reference_of(self.pk)
 
 
-def panel_row(values: dict, now, labels: dict) -> PanelRow:
-    """`labels`, kept for one page, holds the labels and names already translated: the panels
-    repeat a handful of statuses and categories."""
-    status = ("status", values["status"])
-    if status not in labels:
-        labels[status] = label(ServiceRecord, "status", values["status"])
-    category = (values["category__name_en"], values["category__name_zh"])
-    if category not in labels:
-        labels[category] = bilingual(*category)
+def panel_row(values: dict, now) -> PanelRow:
     return PanelRow(
         pk=values["id"],
         subject=values["subject"],
-        status=labels[status],
+        status=label(ServiceRecord, "status", values["status"]),
         customer_name=values["customer__name"],
-        category_name=labels[category],
+        category_name=bilingual(values["category__name_en"], values["category__name_zh"]),
         assignee_name=person_name(
             values["assignee__first_name"],
             values["assignee__last_name"],
@@ -237,12 +219,11 @@ def my_work_panel(user) -> dict:
     """My work's five lists in one query whatever the size of the table: the panels' ids (one
     UNION ALL of index walks) joined to their rows' values."""
     now = timezone.now()
-    labels: dict = {}
     if not connection.features.supports_slicing_ordering_in_compound:
         # SQLite (`make run`) allows no LIMIT inside a UNION: one query per panel, through the
         # reference querysets the union is held equal to.
         return {
-            name: [panel_row(values, now, labels) for values in qs.values(*PANEL_FIELDS)]
+            name: [panel_row(values, now) for values in qs.values(*PANEL_FIELDS)]
             for name, qs in selectors.my_work_panels(user, now=now).items()
         }
     by_panel: dict[str, set[tuple]] = {}
@@ -252,7 +233,7 @@ def my_work_panel(user) -> dict:
         # A set: a record late on both targets comes from both of "breached"'s walks.
         by_panel.setdefault(panel, set()).add((pk, key))
         if pk not in rows:
-            rows[pk] = panel_row(values, now, labels)
+            rows[pk] = panel_row(values, now)
     lists = {}
     for name in ("breached", "due_soon", "assigned", "unassigned", "department"):
         entries = sorted(by_panel.get(name, ()), key=_order_key, reverse=name == "department")

@@ -3,14 +3,23 @@ list on every call (75 calls on a list page of 25 rows)."""
 
 import functools
 
+from django.utils import translation
+
 
 @functools.cache
 def _labels(model, field_name: str) -> dict:
-    # value -> lazy label, read once per process; str() translates the lazy label into the
-    # language active when it is shown.
+    # value -> lazy label, read once per process.
     return dict(model._meta.get_field(field_name).flatchoices)
 
 
-def label(model, field_name: str, value) -> str:
-    """The label of `value` among model.field_name's choices, as get_FOO_display gives it."""
+@functools.lru_cache(maxsize=4096)
+def _translated(model, field_name: str, value, language: str | None) -> str:
+    # Translating a lazy label costs more than the rest of a list row; a page repeats a handful
+    # of them, and the catalogues do not change while the process runs.
     return str(_labels(model, field_name).get(value, value))
+
+
+def label(model, field_name: str, value) -> str:
+    """The label of `value` among model.field_name's choices, as get_FOO_display gives it, in
+    the active language."""
+    return _translated(model, field_name, value, translation.get_language())

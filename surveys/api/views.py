@@ -1,5 +1,5 @@
 """/api/v1/survey-templates/, /api/v1/survey-invitations/ and /api/v1/survey-responses/: thin
-shells over surveys.services (invitations), surveys.api.writes (templates) and the reads in
+shells over surveys.services (invitations and templates) and the reads in
 surveys.api.queries, in the shape of the records and callbacks APIs."""
 
 from django.http import Http404
@@ -21,7 +21,7 @@ from tickets.selectors import record_visible
 from .. import services
 from ..delivery import invitation_link
 from ..models import Channel, SurveyInvitation, SurveyTemplate
-from . import lists, queries, writes
+from . import lists, queries
 from .filters import InvitationFilter, ResponseFilter
 from .serializers import (
     InvitationCreatedSerializer,
@@ -78,7 +78,7 @@ class SurveyTemplateViewSet(
         """A template and its questions, asked in the order given (about six keep it short)."""
         fields = _valid(TemplateCreateInputSerializer, request)
         questions = fields.pop("questions")
-        template = writes.template_create(by=request.user, fields=fields, questions=questions)
+        template = services.template_create(by=request.user, fields=fields, questions=questions)
         return self._output(template.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -94,7 +94,7 @@ class SurveyTemplateViewSet(
         fields = _valid(TemplateUpdateInputSerializer, request)
         version = version_from(request, fields.pop("version", None))
         questions = fields.pop("questions", None)
-        writes.template_update(
+        services.template_update(
             by=request.user,
             template_id=int(pk),
             version=version,
@@ -108,8 +108,8 @@ class SurveyTemplateViewSet(
 
 
 def _follows(request, v: dict) -> dict:
-    """The record, visit or complaint the invitation follows, once the caller may see it and it
-    is the customer's own; each refusal is a 400 on its field."""
+    """The record, visit or complaint the invitation follows, once the caller may see it (that
+    it is the customer's own, services.survey_invite checks); a refusal is a 400 on its field."""
     found = {}
     sources = {
         "record": record_visible(request.user),
@@ -123,9 +123,6 @@ def _follows(request, v: dict) -> dict:
         obj = queryset.filter(pk=pk).first()
         if obj is None:
             raise ValidationError({name: [_("Not found, or not visible to you.")]})
-        customer_id = obj.record.customer_id if name == "complaint" else obj.customer_id
-        if customer_id != v["customer"]:
-            raise ValidationError({name: [_("This belongs to another customer.")]})
         found[name] = obj
     return found
 

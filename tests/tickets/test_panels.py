@@ -127,7 +127,7 @@ def test_a_panel_row_reads_as_the_record_does_in_both_languages(department, agen
     values = ServiceRecord.objects.filter(pk=record.pk).values(*panels.PANEL_FIELDS).get()
     for language in ("en", "zh-hans"):
         with translation.override(language):
-            row = panels.panel_row(values, timezone.now(), {})
+            row = panels.panel_row(values, timezone.now())
             assert row.reference == record.reference
             assert row.status == record.get_status_display()
             assert row.category_name == record.category.name
