@@ -15,6 +15,8 @@ api_v1 = [
     path("", include("tickets.api.urls")),
     path("", include("followups.api.urls")),
     path("", include("surveys.api.urls")),
+    path("", include("servicedesk.audit.api.urls")),
+    path("", include("servicedesk.feedback.api.urls")),
 ]
 
 urlpatterns = [
@@ -43,6 +45,8 @@ urlpatterns = [
     path("s/<str:token>/", survey_public.AnswerView.as_view(), name="survey_answer"),
     path("s/<str:token>/thanks/", survey_public.ThanksView.as_view(), name="survey_thanks"),
     path("dashboard/", include("servicedesk.dashboard.urls")),
+    path("audit/", include("servicedesk.audit.urls")),
+    path("feedback/", include("servicedesk.feedback.urls")),
 ]
 
 handler400 = "servicedesk.core.errors.bad_request"

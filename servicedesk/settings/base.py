@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "followups",
     "surveys",
     "servicedesk.dashboard",
+    "servicedesk.audit",
+    "servicedesk.feedback",
 ]
 
 MIDDLEWARE = [
