@@ -313,3 +313,22 @@ def load_surveys(gen, load, cursor, *, seed: int, check_columns, next_id) -> dic
         next_id(cursor, "surveys_surveyresponse"),
     )
     return {"invitations": len(subjects), **counts}
+
+
+ROLLUP_TABLES = [
+    "surveys_surveyday",
+    "surveys_surveyagentday",
+    "surveys_answerday",
+    "surveys_rolledday",
+]
+
+
+def roll_all(cursor) -> int:
+    """Sum every closed day into the survey rollups, as the hourly beat would have (the COPY sent
+    no signals and ran no beat), then refresh their statistics; returns the days summed."""
+    from surveys import rollups
+
+    days = rollups.roll_pending(limit=100_000)
+    for table in ROLLUP_TABLES:
+        cursor.execute(f"ANALYZE {table}")
+    return days

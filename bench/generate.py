@@ -933,6 +933,10 @@ def generate(records: int, seed: int, anchor: datetime) -> None:
         for table in TABLES:
             cursor.execute(f"VACUUM ANALYZE {table}")
     sys.stderr.write(f"vacuum analyze {time.monotonic() - step:.1f}s\n")
+    step = time.monotonic()
+    with connection.cursor() as cursor:
+        rolled = gen_surveys.roll_all(cursor)
+    sys.stderr.write(f"survey days summed {rolled} in {time.monotonic() - step:.1f}s\n")
     print(
         f"generated customers={counts['customers_customer']}"
         f" records={counts['tickets_servicerecord']}"

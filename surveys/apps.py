@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -53,3 +54,20 @@ class SurveysConfig(AppConfig):
                 "surveys-send-unsent", "surveys.send_unsent", 300.0, "survey e-mails not yet sent"
             )
         )
+        periodic.register(
+            periodic.PeriodicTask(
+                "surveys-roll-days", "surveys.roll_days", 3600.0, "closed days' survey sums"
+            )
+        )
+        # A response changed or deleted (also by a cascade: a customer erased with their answers)
+        # reopens its day if it was summed: figures stay exact until the next roll.
+        post_save.connect(_reopen, sender="surveys.SurveyResponse", dispatch_uid="surveys.reopen")
+        post_delete.connect(
+            _reopen, sender="surveys.SurveyResponse", dispatch_uid="surveys.reopen_deleted"
+        )
+
+
+def _reopen(sender, instance, **kwargs) -> None:
+    from . import rollups
+
+    rollups.reopen(instance.submitted_at)

@@ -209,7 +209,25 @@ class SurveyInvitation(models.Model):
                 name="survey_one_open_invitation",
             ),
         ]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="survey_inv_customer")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="survey_inv_customer"),
+            # The response rate over a period (selectors.RATE_COUNTS), by template, department,
+            # agent or stage: one index-only range scan on PostgreSQL.
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "id",
+                    "template",
+                    "status",
+                    "sent_at",
+                    "channel",
+                    "department",
+                    "agent",
+                    "stage",
+                ],
+                name="survey_inv_created",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template_id}/{self.subject}"
@@ -334,3 +352,103 @@ class SurveyPolicy(models.Model):
     @classmethod
     def current(cls) -> "SurveyPolicy":
         return cls.objects.order_by("pk").first() or cls()
+
+
+# --- daily rollups (surveys.rollups) --------------------------------------------------------------
+# Closed days' responses and answers, summed per day in the desk's time zone, so that a 90-day
+# results page or dashboard reads a few thousand sums instead of tens of thousands of answers.
+# A day is read from them only once its RolledDay row exists; until then, or after a change
+# reopens it, it is counted from the responses themselves, so the figures are always exact.
+
+
+class RolledDay(models.Model):
+    day = models.DateField(primary_key=True)
+    rolled_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
+
+
+class DaySums(models.Model):
+    """Responses of one day with one key: how many, how many low, and how many gave each main
+    rating (1-5) and each likelihood to recommend (0-10). Departments and agents are plain ids,
+    0 for none, so that the key can be unique."""
+
+    day = models.DateField()
+    template_id = models.PositiveIntegerField()
+    stage = models.CharField(max_length=20, blank=True)
+    department_key = models.PositiveIntegerField(default=0)
+    staff = models.BooleanField(default=False)  # entered by staff from a call
+    answers = models.PositiveIntegerField(default=0)
+    low = models.PositiveIntegerField(default=0)
+    r1 = models.PositiveIntegerField(default=0)
+    r2 = models.PositiveIntegerField(default=0)
+    r3 = models.PositiveIntegerField(default=0)
+    r4 = models.PositiveIntegerField(default=0)
+    r5 = models.PositiveIntegerField(default=0)
+    n0 = models.PositiveIntegerField(default=0)
+    n1 = models.PositiveIntegerField(default=0)
+    n2 = models.PositiveIntegerField(default=0)
+    n3 = models.PositiveIntegerField(default=0)
+    n4 = models.PositiveIntegerField(default=0)
+    n5 = models.PositiveIntegerField(default=0)
+    n6 = models.PositiveIntegerField(default=0)
+    n7 = models.PositiveIntegerField(default=0)
+    n8 = models.PositiveIntegerField(default=0)
+    n9 = models.PositiveIntegerField(default=0)
+    n10 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day}/{self.template_id}"
+
+
+class SurveyDay(DaySums):
+    """Per template, stage, department and channel: what every read without an agent uses (a
+    tenth of the rows of the per-agent sums)."""
+
+    class Meta:
+        constraints = [
+            # Two rolls of one day at once: the second's rows collide and it retries.
+            models.UniqueConstraint(
+                fields=["day", "template_id", "stage", "department_key", "staff"],
+                name="survey_day_key",
+            ),
+        ]
+
+
+class SurveyAgentDay(DaySums):
+    """The same sums per agent too, for figures about one agent or grouped by agent."""
+
+    agent_key = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent_key", "day", "template_id", "stage", "department_key", "staff"],
+                name="survey_agent_day_key",
+            ),
+        ]
+
+
+class AnswerDay(models.Model):
+    """Answers of one day to one question (and, for a choice question, one option)."""
+
+    day = models.DateField()
+    template_id = models.PositiveIntegerField()
+    question_id = models.PositiveIntegerField()
+    choice = models.CharField(max_length=40, blank=True)
+    n = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)  # sum of the numbers answered
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template_id", "day", "question_id", "choice"], name="survey_answer_day_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}/{self.question_id}"

@@ -10,15 +10,13 @@ page shows "—"), never 0.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber, TruncWeek
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from servicedesk.core.models import Department
 from tickets.models import Stage
 
-from . import selectors
+from . import rollups, selectors
 from .models import (
     EMOTIONAL_STANDARDS,
     TANGIBLE_STANDARDS,
@@ -28,7 +26,6 @@ from .models import (
     Kind,
     Question,
     SurveyInvitation,
-    SurveyResponse,
     SurveyTemplate,
 )
 
@@ -68,12 +65,6 @@ class Period:
         return start, end
 
 
-def responses_in(period: Period, template_id: int | None = None) -> QuerySet[SurveyResponse]:
-    start, end = period.bounds()
-    responses = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
-    return responses if template_id is None else responses.filter(template_id=template_id)
-
-
 def invitations_in(period: Period, template_id: int | None = None) -> QuerySet[SurveyInvitation]:
     """Invitations made in the period: their answers may come later, as the rate asks."""
     start, end = period.bounds()
@@ -81,18 +72,11 @@ def invitations_in(period: Period, template_id: int | None = None) -> QuerySet[S
     return invitations if template_id is None else invitations.filter(template_id=template_id)
 
 
-# --- scores grouped by a key (one query for many sets) --------------------------------------------
-# selectors.scores and selectors.response_rate read one set each; the overview needs them for
-# every template and the page for staff-entered and customers' own answers: the same counts
-# (selectors.SCORE_COUNTS, RATE_COUNTS), grouped in one query.
+# --- scores grouped by a key ---------------------------------------------------------------------
+# The responses' figures come from surveys.rollups (daily sums, exact: days not yet summed are
+# counted from the responses); the response rate from the invitations, grouped in one query.
 
 EMPTY_SCORES = selectors.Scores(answers=0, rated=0, csat=None, nps=None, nps_answers=0, low=0)
-
-
-def scores_grouped(responses: QuerySet[SurveyResponse], key: str) -> dict:
-    """{value of `key`: Scores} over `responses`, in one query."""
-    rows = responses.values(key).annotate(**selectors.SCORE_COUNTS).order_by(key)
-    return {row[key]: selectors.scores_of(row) for row in rows}
 
 
 def response_rate_grouped(invitations: QuerySet[SurveyInvitation], key: str) -> dict:
@@ -119,9 +103,11 @@ class TemplateLine:
 
 
 def overview(period: Period) -> list[TemplateLine]:
-    """Every template with its headline figures in the period and the one before: 5 queries."""
+    """Every template with its headline figures in the period and the one before: at most 9
+    queries."""
     before = period.previous()
-    now, then = (scores_grouped(responses_in(p), "template_id") for p in (period, before))
+    with rollups.one_read():
+        now, then = (rollups.scores_by(p.since, p.until, "template") for p in (period, before))
     rate, rate_then = (
         response_rate_grouped(invitations_in(p), "template_id") for p in (period, before)
     )
@@ -141,36 +127,6 @@ def overview(period: Period) -> list[TemplateLine]:
 
 
 @dataclass(frozen=True)
-class Headline:
-    scores: selectors.Scores
-    previous: selectors.Scores
-    rate: float | None
-    previous_rate: float | None
-    own: selectors.Scores  # answered by the customers themselves
-    staff: selectors.Scores  # read out on a call and entered by staff: reported apart
-
-
-def headline(template_id: int, period: Period) -> Headline:
-    """The headline figures and the previous period's: 5 queries."""
-    before = period.previous()
-    responses = responses_in(period, template_id)
-    by_whom = scores_grouped(
-        responses.annotate(
-            staff=ExpressionWrapper(Q(entered_by__isnull=False), output_field=BooleanField())
-        ),
-        "staff",
-    )
-    return Headline(
-        scores=selectors.scores(responses),
-        previous=selectors.scores(responses_in(before, template_id)),
-        rate=selectors.response_rate(invitations_in(period, template_id)),
-        previous_rate=selectors.response_rate(invitations_in(before, template_id)),
-        own=by_whom.get(False, EMPTY_SCORES),
-        staff=by_whom.get(True, EMPTY_SCORES),
-    )
-
-
-@dataclass(frozen=True)
 class Distribution:
     """How many answered each value of the main rating (1-5) and of the 0-10 likelihood."""
 
@@ -186,17 +142,39 @@ class Distribution:
         return sum(self.nps.values())
 
 
-def distribution(responses: QuerySet[SurveyResponse]) -> Distribution:
-    """One grouped query (at most 6 x 12 groups), split in Python."""
-    rating = dict.fromkeys(range(1, 6), 0)
-    nps = dict.fromkeys(range(0, 11), 0)
-    rows = responses.values("rating", "nps").annotate(n=Count("pk")).order_by()
-    for row in rows:
-        if row["rating"] is not None:
-            rating[row["rating"]] += row["n"]
-        if row["nps"] is not None:
-            nps[row["nps"]] += row["n"]
-    return Distribution(rating=rating, nps=nps)
+@dataclass(frozen=True)
+class Headline:
+    scores: selectors.Scores
+    previous: selectors.Scores
+    rate: float | None
+    previous_rate: float | None
+    own: selectors.Scores  # answered by the customers themselves
+    staff: selectors.Scores  # read out on a call and entered by staff: reported apart
+    distribution: Distribution
+
+
+def _scores(histogram: dict) -> selectors.Scores:
+    return selectors.scores_of(rollups.score_counts(histogram))
+
+
+def headline(template_id: int, period: Period) -> Headline:
+    """The headline figures, the previous period's and the distribution: at most 8 queries."""
+    before = period.previous()
+    by_whom = rollups.histograms(period.since, period.until, "staff", template_id=template_id)
+    own, staff = by_whom.get(False, rollups.empty()), by_whom.get(True, rollups.empty())
+    total = {c: own[c] + staff[c] for c in rollups.COLUMNS}
+    return Headline(
+        scores=_scores(total),
+        previous=rollups.scores(before.since, before.until, template_id=template_id),
+        rate=selectors.response_rate(invitations_in(period, template_id)),
+        previous_rate=selectors.response_rate(invitations_in(before, template_id)),
+        own=_scores(own),
+        staff=_scores(staff),
+        distribution=Distribution(
+            rating={v: total[f"r{v}"] for v in rollups.RATINGS},
+            nps={v: total[f"n{v}"] for v in rollups.LIKELIHOODS},
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -207,38 +185,26 @@ class Week:
     csat: float | None
 
 
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value, timezone.get_current_timezone())
-        return value.date()
-    return value
-
-
-def trend(responses: QuerySet[SurveyResponse], period: Period) -> list[Week]:
+def trend(template_id: int, period: Period) -> list[Week]:
     """Answers and CSAT per week (weeks start on Monday, in the user's time zone), every week of
-    the period listed, an empty one with no CSAT: one query."""
-    rows = (
-        responses.annotate(week=TruncWeek("submitted_at", tzinfo=timezone.get_current_timezone()))
-        .values("week")
-        .annotate(
-            answers=Count("pk"),
-            rated=selectors.SCORE_COUNTS["rated"],
-            satisfied=selectors.SCORE_COUNTS["satisfied"],
-        )
-        .order_by("week")
-    )
-    found = {_as_date(row["week"]): row for row in rows}
+    the period listed, an empty one with no CSAT: the days' sums, added up by week."""
+    days = rollups.histograms(period.since, period.until, "day", template_id=template_id)
+    found: dict = {}
+    for day, histogram in days.items():
+        monday = day - timedelta(days=day.weekday())
+        into = found.setdefault(monday, rollups.empty())
+        for c in rollups.COLUMNS:
+            into[c] += histogram[c]
     weeks = []
     monday = period.since - timedelta(days=period.since.weekday())
     while monday <= period.until:
-        row = found.get(monday, {"answers": 0, "rated": 0, "satisfied": 0})
+        counts = rollups.score_counts(found.get(monday, rollups.empty()))
         weeks.append(
             Week(
                 start=monday,
-                answers=row["answers"],
-                rated=row["rated"],
-                csat=selectors.share(row["satisfied"], row["rated"]),
+                answers=counts["answers"],
+                rated=counts["rated"],
+                csat=selectors.share(counts["satisfied"], counts["rated"]),
             )
         )
         monday += timedelta(days=7)
@@ -280,59 +246,40 @@ class AimResult:
     questions: list[QuestionResult]
 
 
-def _answers_in(template_id: int, period: Period) -> QuerySet[Answer]:
+def latest_texts(question_id: int, template_id: int, period: Period) -> list[dict]:
+    """The newest few free-text answers to a question: one query walking the template's newest
+    responses (survey_resp_template) until it has found them."""
     start, end = period.bounds()
-    return Answer.objects.filter(
-        response__template_id=template_id,
-        response__submitted_at__gte=start,
-        response__submitted_at__lt=end,
+    rows = (
+        Answer.objects.filter(
+            question_id=question_id,
+            response__template_id=template_id,
+            response__submitted_at__gte=start,
+            response__submitted_at__lt=end,
+        )
+        .exclude(text="")
+        .order_by("-response__submitted_at", "-response_id")
+        .values("text", "response__submitted_at")[:LATEST_TEXTS]
     )
+    return [{"text": r["text"], "submitted_at": r["response__submitted_at"]} for r in rows]
 
 
 def question_results(template_id: int, period: Period) -> list[QuestionResult]:
-    """Each question's figures in the period, in the template's order: 3 queries (the questions,
-    one grouped count of every question's answers, the latest texts of each text question)."""
+    """Each question's figures in the period, in the template's order: the questions, the
+    answers' counts (surveys.rollups.answer_counts, at most 3 queries) and one query per text
+    question for its latest answers."""
     questions = list(Question.objects.filter(template_id=template_id).order_by("position"))
-    answers = _answers_in(template_id, period)
-    counted = {}
     # Grouped by question and choice: a rating's or a text's one group (choice ""), or a
     # choice question's group per option.
-    rows = (
-        answers.values("question_id", "choice")
-        .annotate(n=Count("pk"), total=Sum("number"))
-        .order_by()
-    )
-    for row in rows:
-        counted.setdefault(row["question_id"], {})[row["choice"]] = row
-    latest: dict[int, list[dict]] = {}
-    text_ids = [q.pk for q in questions if q.kind == Kind.TEXT]
-    if text_ids:
-        # The newest few per question in one query: a window numbering each question's answers.
-        recent = (
-            answers.filter(question_id__in=text_ids)
-            .exclude(text="")
-            .annotate(
-                nth=Window(
-                    RowNumber(),
-                    partition_by=[F("question_id")],
-                    order_by=[F("response__submitted_at").desc(), F("pk").desc()],
-                )
-            )
-            .filter(nth__lte=LATEST_TEXTS)
-            .values("question_id", "text", "response__submitted_at")
-            .order_by("question_id", "-response__submitted_at", "-pk")
-        )
-        for row in recent:
-            latest.setdefault(row["question_id"], []).append(
-                {"text": row["text"], "submitted_at": row["response__submitted_at"]}
-            )
+    counted = rollups.answer_counts(template_id, period.since, period.until)
     results = []
     for q in questions:
         groups = counted.get(q.pk, {})
-        result = QuestionResult(question=q, latest=latest.get(q.pk, []))
+        latest = latest_texts(q.pk, template_id, period) if q.kind == Kind.TEXT else []
+        result = QuestionResult(question=q, latest=latest)
         result.answers = sum(g["n"] for g in groups.values())
         if result.is_number:
-            result.total = sum(g["total"] or 0 for g in groups.values())
+            result.total = sum(g["total"] for g in groups.values())
         elif q.kind == Kind.CHOICE:
             result.options = [
                 Option(
@@ -412,11 +359,11 @@ class ChainResult:
         return next((link for link in self.links if link.weakest), None)
 
 
-def chain(responses: QuerySet[SurveyResponse]) -> ChainResult:
+def chain(template_id: int, period: Period) -> ChainResult:
     """Satisfaction per stage (in the journey's order) and per department, with the chain's
-    product and its weakest link: selectors.satisfaction_chain (2 queries) and the departments'
-    names (1)."""
-    result = selectors.satisfaction_chain(responses)
+    product and its weakest link: surveys.rollups.satisfaction_chain (at most 6 queries) and the
+    departments' names (1)."""
+    result = rollups.satisfaction_chain(period.since, period.until, template_id=template_id)
     departments = [k for (f, k) in result.links if f == "department"]
     labels = {
         d.pk: d.name
@@ -447,7 +394,6 @@ class TemplateResults:
     template: SurveyTemplate
     period: Period
     headline: Headline
-    distribution: Distribution
     trend: list[Week]
     questions: list[QuestionResult]
     aims: list[AimResult]
@@ -456,20 +402,20 @@ class TemplateResults:
 
 
 def template_results(template: SurveyTemplate, period: Period) -> TemplateResults:
-    """Everything the results page shows: 14 queries whatever the number of answers."""
-    responses = responses_in(period, template.pk)
-    questions = question_results(template.pk, period)
-    return TemplateResults(
-        template=template,
-        period=period,
-        headline=headline(template.pk, period),
-        distribution=distribution(responses),
-        trend=trend(responses, period),
-        questions=questions,
-        aims=by_aim(questions),
-        needs=needs_indexes(questions),
-        chain=chain(responses),
-    )
+    """Everything the results page shows, in a number of queries that does not grow with the
+    answers (the page pins it)."""
+    with rollups.one_read():
+        questions = question_results(template.pk, period)
+        return TemplateResults(
+            template=template,
+            period=period,
+            headline=headline(template.pk, period),
+            trend=trend(template.pk, period),
+            questions=questions,
+            aims=by_aim(questions),
+            needs=needs_indexes(questions),
+            chain=chain(template.pk, period),
+        )
 
 
 # --- the CSV of per-question figures --------------------------------------------------------------

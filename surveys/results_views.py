@@ -258,7 +258,7 @@ class ResultsView(DeskView):
                 "query": _period_query(period),
                 "figures": headline_figures(r.headline),
                 "split": split_figures(r.headline),
-                **_distribution_charts(r.distribution),
+                **_distribution_charts(r.headline.distribution),
                 "trend_svg": _trend_chart(r.trend),
                 "weeks": [
                     {"start": w.start, "answers": w.answers, "csat": percent(w.csat)}

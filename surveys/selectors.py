@@ -61,15 +61,21 @@ class Scores:
         return None if self.csat is None else round(self.csat * 100, 1)
 
 
+# CSAT counts ratings of 4-5 as satisfied; NPS, likelihoods of 9-10 as promoters and 0-6 as
+# detractors. surveys.rollups derives the same counts from its histograms with these.
+SATISFIED_FROM = 4
+PROMOTER = 9
+DETRACTOR = 6
+
 # The counts every score is made of: the one definition of CSAT, NPS and the response rate, read
 # over one set (scores, response_rate) or grouped by template or channel (surveys.results).
 SCORE_COUNTS = {
     "answers": Count("pk"),
     "rated": Count("pk", filter=Q(rating__isnull=False)),
-    "satisfied": Count("pk", filter=Q(rating__gte=4)),
+    "satisfied": Count("pk", filter=Q(rating__gte=SATISFIED_FROM)),
     "nps_answers": Count("pk", filter=Q(nps__isnull=False)),
-    "promoters": Count("pk", filter=Q(nps__gte=9)),
-    "detractors": Count("pk", filter=Q(nps__lte=6)),
+    "promoters": Count("pk", filter=Q(nps__gte=PROMOTER)),
+    "detractors": Count("pk", filter=Q(nps__lte=DETRACTOR)),
     "low": Count("pk", filter=Q(is_low=True)),
 }
 RATE_COUNTS = {
@@ -114,7 +120,7 @@ def satisfaction_by(responses: QuerySet[SurveyResponse], field: str) -> dict:
     rows = (
         responses.filter(rating__isnull=False)
         .values(field)
-        .annotate(rated=Count("pk"), satisfied=Count("pk", filter=Q(rating__gte=4)))
+        .annotate(rated=Count("pk"), satisfied=SCORE_COUNTS["satisfied"])
         .order_by(field)
     )
     return {r[field]: share(r["satisfied"], r["rated"]) for r in rows if r[field] not in ("", None)}

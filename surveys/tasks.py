@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import delivery
+from . import delivery, rollups
 
 
 @shared_task(name="surveys.send_invitation")
@@ -13,3 +13,9 @@ def send_invitation(invitation_id: int) -> bool:
 @shared_task(name="surveys.send_unsent")
 def send_unsent() -> int:
     return delivery.send_unsent()
+
+
+@shared_task(name="surveys.roll_days")
+def roll_days() -> int:
+    """Sum the closed days not yet summed (surveys.rollups); a day summed twice is the same."""
+    return rollups.roll_pending()

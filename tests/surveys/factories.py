@@ -1,7 +1,22 @@
+import secrets
+from datetime import date, datetime, time, timedelta
+
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from surveys.models import Aim, Kind, Purpose, Question, SurveyTemplate
+from surveys.models import (
+    Aim,
+    Answer,
+    Channel,
+    InvitationStatus,
+    Kind,
+    Purpose,
+    Question,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyTemplate,
+)
 
 
 class TemplateFactory(DjangoModelFactory):
@@ -81,3 +96,83 @@ def set_policy(**fields):
         setattr(policy, name, value)
     policy.save()
     return policy
+
+
+# --- answers written directly, on any date (the results and rollup tests) ---
+
+CHOICES = ("better", "as_expected", "worse")
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)), timezone.get_current_timezone())
+
+
+def invite(template, customer, *, at, status=InvitationStatus.PENDING, channel=Channel.EMAIL,
+            sent=True, stage="", department=None):  # fmt: skip
+    return SurveyInvitation.objects.create(
+        template=template,
+        customer=customer,
+        subject=f"record:{secrets.token_hex(6)}",
+        stage=stage,
+        department=department,
+        channel=channel,
+        token_salt=secrets.token_hex(16),
+        token_hash=secrets.token_hex(32),
+        status=status,
+        created_at=at,
+        sent_at=at if sent else None,
+        expires_at=at + timedelta(days=14),
+    )
+
+
+def answer(template, customer, *, at, values: dict, staff=None, stage="", department=None,
+           agent=None):  # fmt: skip
+    """An answered invitation and its response, written directly (any date, no limits)."""
+    invitation = invite(
+        template, customer, at=at, status=InvitationStatus.ANSWERED, stage=stage,
+        department=department, channel=Channel.PHONE if staff else Channel.EMAIL,
+    )  # fmt: skip
+    questions = {q.pk: q for q in template.questions.all()}
+    main = next((q for q in questions.values() if q.is_main), None)
+    nps_q = next((q for q in questions.values() if q.kind == Kind.NPS), None)
+    rating = values.get(main.pk) if main else None
+    nps = values.get(nps_q.pk) if nps_q else None
+    response = SurveyResponse.objects.create(
+        invitation=invitation,
+        template=template,
+        customer=customer,
+        submitted_at=at,
+        entered_by=staff,
+        rating=rating,
+        nps=nps,
+        stage=stage,
+        department=department,
+        agent=agent,
+        is_low=(rating is not None and rating <= 2) or (nps is not None and nps <= 6),
+    )
+    Answer.objects.bulk_create(
+        Answer(
+            response=response,
+            question_id=pk,
+            number=v if isinstance(v, int) else None,
+            choice=v if questions[pk].kind == Kind.CHOICE else "",
+            text=v if questions[pk].kind == Kind.TEXT else "",
+        )
+        for pk, v in values.items()
+        if v is not None
+    )
+    return response
+
+
+def random_values(template, rng):
+    values = {}
+    for q in template.questions.all():
+        if q.kind == Kind.RATING:
+            values[q.pk] = rng.choice([None, 1, 2, 3, 4, 5, 5, 4])
+        elif q.kind == Kind.NPS:
+            values[q.pk] = rng.choice([None, *range(11)])
+        elif q.kind == Kind.CHOICE:
+            values[q.pk] = rng.choice([None, *CHOICES])
+        else:
+            values[q.pk] = rng.choice(["", "", f"comment {rng.randrange(10**6)}"]) or None
+    return values

@@ -5,15 +5,14 @@ escaped SVG."""
 import csv
 import io
 import random
-import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from servicedesk.core.roles import Role
-from surveys import results, selectors
+from surveys import results, rollups, selectors
 from surveys.models import (
     Answer,
     Channel,
@@ -23,88 +22,32 @@ from surveys.models import (
     SurveyResponse,
 )
 from tests.factories import CustomerFactory, DepartmentFactory, UserFactory
-from tests.surveys.factories import QuestionFactory, TemplateFactory, rating_template
+from tests.surveys.factories import (
+    CHOICES,
+    QuestionFactory,
+    TemplateFactory,
+    answer,
+    at,
+    invite,
+    random_values,
+    rating_template,
+)
 
 TODAY = date(2025, 6, 30)
 PERIOD = results.Period(date(2025, 4, 2), TODAY)  # 90 days
-CHOICES = ("better", "as_expected", "worse")
 
 
-def _at(day: date, hour: int = 12) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour)), timezone.get_current_timezone())
-
-
-def _invite(template, customer, *, at, status=InvitationStatus.PENDING, channel=Channel.EMAIL,
-            sent=True, stage="", department=None):  # fmt: skip
-    return SurveyInvitation.objects.create(
-        template=template,
-        customer=customer,
-        subject=f"record:{secrets.token_hex(6)}",
-        stage=stage,
-        department=department,
-        channel=channel,
-        token_salt=secrets.token_hex(16),
-        token_hash=secrets.token_hex(32),
-        status=status,
-        created_at=at,
-        sent_at=at if sent else None,
-        expires_at=at + timedelta(days=14),
+def _responses_in(period, template_id):
+    start, end = period.bounds()
+    return SurveyResponse.objects.filter(
+        template_id=template_id, submitted_at__gte=start, submitted_at__lt=end
     )
 
 
-def _answer(template, customer, *, at, values: dict, staff=None, stage="", department=None):
-    """An answered invitation and its response, written directly (any date, no limits)."""
-    invitation = _invite(
-        template, customer, at=at, status=InvitationStatus.ANSWERED, stage=stage,
-        department=department, channel=Channel.PHONE if staff else Channel.EMAIL,
-    )  # fmt: skip
-    questions = {q.pk: q for q in template.questions.all()}
-    main = next((q for q in questions.values() if q.is_main), None)
-    nps_q = next((q for q in questions.values() if q.kind == Kind.NPS), None)
-    rating = values.get(main.pk) if main else None
-    nps = values.get(nps_q.pk) if nps_q else None
-    response = SurveyResponse.objects.create(
-        invitation=invitation,
-        template=template,
-        customer=customer,
-        submitted_at=at,
-        entered_by=staff,
-        rating=rating,
-        nps=nps,
-        stage=stage,
-        department=department,
-        is_low=(rating is not None and rating <= 2) or (nps is not None and nps <= 6),
-    )
-    Answer.objects.bulk_create(
-        Answer(
-            response=response,
-            question_id=pk,
-            number=v if isinstance(v, int) else None,
-            choice=v if questions[pk].kind == Kind.CHOICE else "",
-            text=v if questions[pk].kind == Kind.TEXT else "",
-        )
-        for pk, v in values.items()
-        if v is not None
-    )
-    return response
-
-
-def _random_values(template, rng):
-    values = {}
-    for q in template.questions.all():
-        if q.kind == Kind.RATING:
-            values[q.pk] = rng.choice([None, 1, 2, 3, 4, 5, 5, 4])
-        elif q.kind == Kind.NPS:
-            values[q.pk] = rng.choice([None, *range(11)])
-        elif q.kind == Kind.CHOICE:
-            values[q.pk] = rng.choice([None, *CHOICES])
-        else:
-            values[q.pk] = rng.choice(["", "", f"comment {rng.randrange(10**6)}"]) or None
-    return values
-
-
-@pytest.fixture
-def data(template):
+# Every figure is checked with no day summed yet (counted from the responses), every day summed
+# (read from surveys.rollups' daily sums) and every other day summed (both, in one read).
+@pytest.fixture(params=["counted", "rolled", "half-rolled"])
+def data(request, template):
     """Answers over the period, the one before and after, from customers and staff, at two
     stages and two departments; and invitations in every state."""
     rng = random.Random(11)
@@ -116,26 +59,31 @@ def data(template):
     for n in range(140):
         day = first + timedelta(days=rng.randrange(200))
         chosen = rng.choice([template, template, other])
-        _answer(
+        answer(
             chosen,
             customer,
-            at=_at(day, rng.randrange(24)),
-            values=_random_values(chosen, rng) if n % 3 else {},
+            at=at(day, rng.randrange(24)),
+            values=random_values(chosen, rng) if n % 3 else {},
             staff=staff if n % 5 == 0 else None,
             stage=rng.choice(["", "pre_sale", "in_sale", "after_sale"]),
             department=rng.choice([None, *departments]),
         )
     for n in range(60):
         day = first + timedelta(days=rng.randrange(200))
-        _invite(
+        invite(
             template,
             customer,
-            at=_at(day),
+            at=at(day),
             status=rng.choice([InvitationStatus.PENDING, InvitationStatus.OPENED,
                                InvitationStatus.CANCELLED]),
             channel=rng.choice([Channel.EMAIL, Channel.LINK]),
             sent=n % 2 == 0,
         )  # fmt: skip
+    if request.param != "counted":
+        days = rollups.days_to_roll(limit=10_000)
+        assert len(days) > 200
+        for day in days[:: 1 if request.param == "rolled" else 2]:
+            rollups.roll_day(day)
     return template
 
 
@@ -212,11 +160,9 @@ def test_overview_matches_the_selectors_template_by_template(data):
     rest = [t for t in results.overview(PERIOD) if t not in lines]
     assert all(t.scores == results.EMPTY_SCORES and t.rate is None for t in rest)
     for line in lines:
-        responses = results.responses_in(PERIOD, line.template.pk)
+        responses = _responses_in(PERIOD, line.template.pk)
         assert line.scores == selectors.scores(responses)
-        assert line.previous == selectors.scores(
-            results.responses_in(PERIOD.previous(), line.template.pk)
-        )
+        assert line.previous == selectors.scores(_responses_in(PERIOD.previous(), line.template.pk))
         assert line.rate == selectors.response_rate(
             results.invitations_in(PERIOD, line.template.pk)
         )
@@ -226,10 +172,10 @@ def test_overview_matches_the_selectors_template_by_template(data):
 @pytest.mark.django_db
 def test_distribution_and_trend_match_a_recount(data):
     rows = _responses(data, PERIOD)
-    d = results.distribution(results.responses_in(PERIOD, data.pk))
+    d = results.headline(data.pk, PERIOD).distribution
     assert d.rating == {v: sum(r.rating == v for r in rows) for v in range(1, 6)}
     assert d.nps == {v: sum(r.nps == v for r in rows) for v in range(11)}
-    weeks = results.trend(results.responses_in(PERIOD, data.pk), PERIOD)
+    weeks = results.trend(data.pk, PERIOD)
     assert weeks[0].start <= PERIOD.since < weeks[0].start + timedelta(days=7)
     assert weeks[-1].start <= PERIOD.until < weeks[-1].start + timedelta(days=7)
     assert sum(w.answers for w in weeks) == len(rows)
@@ -271,8 +217,8 @@ def test_question_figures_match_a_recount(data):
 
 @pytest.mark.django_db
 def test_chain_is_the_selectors_with_the_weakest_marked(data):
-    responses = results.responses_in(PERIOD, data.pk)
-    chain = results.chain(responses)
+    responses = _responses_in(PERIOD, data.pk)
+    chain = results.chain(data.pk, PERIOD)
     expected = selectors.satisfaction_chain(responses)
     assert chain.total == pytest.approx(expected.total)
     assert [x.key for x in chain.stages] == ["pre_sale", "in_sale", "after_sale"]
@@ -295,7 +241,7 @@ def test_needs_indexes_are_apart_and_a_share_of_five():
     rng = random.Random(6)
     for _n in range(30):
         values = {q.pk: rng.randint(1, 5) for q in questions.values()}
-        _answer(template, customer, at=_at(TODAY - timedelta(days=3)), values=values)
+        answer(template, customer, at=at(TODAY - timedelta(days=3)), values=values)
     figures = results.question_results(template.pk, PERIOD)
     needs = results.needs_indexes(figures)
     marks = list(Answer.objects.values_list("question__standard", "number"))
@@ -329,9 +275,9 @@ def _many(template, n, rng):
     customer = CustomerFactory()
     departments = [DepartmentFactory() for _ in range(3)]
     for _i in range(n):
-        _answer(
-            template, customer, at=_at(TODAY - timedelta(days=rng.randrange(85))),
-            values=_random_values(template, rng), stage=rng.choice(["pre_sale", "after_sale"]),
+        answer(
+            template, customer, at=at(TODAY - timedelta(days=rng.randrange(85))),
+            values=random_values(template, rng), stage=rng.choice(["pre_sale", "after_sale"]),
             department=rng.choice(departments),
         )  # fmt: skip
 
@@ -405,7 +351,7 @@ def test_csv_cells_are_escaped(manager_client):
     choice.text_en = '=HYPERLINK("http://evil.example","x")'
     choice.choices = [{"value": "a", "en": "+1 better", "zh": ""}, {"value": "b", "en": "@b"}]
     choice.save()
-    _answer(template, CustomerFactory(), at=_at(TODAY), values={choice.pk: "a"})
+    answer(template, CustomerFactory(), at=at(TODAY), values={choice.pk: "a"})
     response = manager_client.get(reverse("surveys:results_csv", args=[template.pk]), _query())
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -425,7 +371,7 @@ def test_svg_escapes_template_text(manager_client):
     choice.text_en = "<script>alert(1)</script> & co"
     choice.choices = [{"value": "a", "en": '"><img src=x onerror=alert(2)>'}]
     choice.save()
-    _answer(template, CustomerFactory(), at=_at(timezone.localdate()), values={choice.pk: "a"})
+    answer(template, CustomerFactory(), at=at(timezone.localdate()), values={choice.pk: "a"})
     text = manager_client.get(reverse("surveys:results", args=[template.pk])).content.decode()
     assert "<script>alert(1)" not in text
     assert "<img src=x" not in text
@@ -444,7 +390,7 @@ def test_page_shows_staff_answers_apart_and_the_weakest_link(manager_client, tem
         (2, "after_sale", None),
         (5, "after_sale", staff),
     ):
-        _answer(template, customer, at=_at(day), values={main.pk: rating}, stage=stage, staff=who)
+        answer(template, customer, at=at(day), values={main.pk: rating}, stage=stage, staff=who)
     text = manager_client.get(reverse("surveys:results", args=[template.pk])).content.decode()
     assert "Entered by staff on a call" in text
     assert "Weakest link: <strong>After-sale</strong> (50%)" in text
@@ -454,7 +400,7 @@ def test_page_shows_staff_answers_apart_and_the_weakest_link(manager_client, tem
 @pytest.mark.django_db
 def test_pages_render_in_chinese(manager_client, template, settings):
     main = template.questions.get(is_main=True)
-    _answer(template, CustomerFactory(), at=_at(timezone.localdate()), values={main.pk: 4})
+    answer(template, CustomerFactory(), at=at(timezone.localdate()), values={main.pk: 4})
     manager_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     text = manager_client.get(reverse("surveys:results", args=[template.pk])).content.decode()
     assert 'lang="zh-hans"' in text
