@@ -9,11 +9,11 @@ and the filters below mirror the Django ones the rows use, so a row reads the sa
 
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.timezone import template_localtime
 from jinja2 import Environment
 
-from . import choices
+from . import choices, datefmt
 from .users import display_name
 
 
@@ -21,7 +21,7 @@ def date(value, fmt: str = "SHORT_DATETIME_FORMAT") -> str:
     """As Django's |date: in the active time zone and the active language's format."""
     if value in (None, ""):
         return ""
-    return formats.date_format(template_localtime(value), fmt)
+    return datefmt.date_format(template_localtime(value), fmt)
 
 
 def url(name: str, *args) -> str:
