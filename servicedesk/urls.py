@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("surveys.api.urls")),
     path("", include("servicedesk.audit.api.urls")),
     path("", include("servicedesk.feedback.api.urls")),
+    path("", include("servicedesk.dashboard.api.urls")),
 ]
 
 urlpatterns = [

@@ -80,6 +80,10 @@ def _record_assignment(user, record: ServiceRecord) -> dict:
         "assignable": selectors.assignable_choices(departments),
         "can_take": False,
         "can_release": False,
+        # A manager scores handled work against a check form (servicedesk.audit); the review
+        # page states any other reason it cannot be reviewed.
+        "can_review": record.assignee_id is not None
+        and record.status in (Status.RESOLVED, Status.CLOSED),
     }
 
 

@@ -1,22 +1,12 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from servicedesk.core.roles import Role
-from servicedesk.core.views import SectionPlaceholderView
+from . import views
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path(
-        "",
-        SectionPlaceholderView.as_view(
-            section="dashboard",
-            what=_(
-                "Satisfaction, complaint rate, time targets and the service audit for managers."
-            ),
-            title=_("Dashboard"),
-            roles=(Role.MANAGER, Role.ADMINISTRATOR),
-        ),
-        name="index",
-    ),
+    path("", views.DashboardView.as_view(), name="index"),
+    path("export/<slug:table>.csv", views.ExportView.as_view(), name="export"),
+    path("me/", views.AgentDashboardView.as_view(), name="me"),
+    path("me/export/<slug:table>.csv", views.AgentExportView.as_view(), name="me_export"),
 ]

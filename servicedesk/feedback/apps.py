@@ -8,3 +8,9 @@ class FeedbackConfig(AppConfig):
     name = "servicedesk.feedback"
     label = "feedback"
     verbose_name = _("Staff feedback")
+
+    def ready(self) -> None:
+        from servicedesk.core import navigation
+
+        # Every desk role: agents tell cases and make suggestions, managers share and decide.
+        navigation.register(navigation.NavItem("team", _("Team"), "feedback:index", order=65))

@@ -12,6 +12,10 @@ from rest_framework.test import APIClient
 
 from customers import services as customer_services
 from followups import services as followup_services
+from servicedesk.audit import services as audit_services
+from servicedesk.audit.defaults import DEFAULT_KEY as AUDIT_DEFAULT_KEY
+from servicedesk.audit.defaults import seed_defaults as seed_audit_defaults
+from servicedesk.audit.models import CheckForm, CheckItem
 from servicedesk.core.models import WorkerPing
 from surveys import services as survey_services
 from tests.factories import (
@@ -183,6 +187,15 @@ def desk(db, agent, manager, administrator, department):
         data=answers_for(survey, rating=2, nps=3, text="门没装好"),
         entered_by=agent,
     )
+    # A quality review of the resolved record the agent handled, on the shipped form.
+    seed_audit_defaults(CheckForm, CheckItem)
+    six_steps = CheckForm.objects.get(key=AUDIT_DEFAULT_KEY)
+    quality_review = audit_services.review_create(
+        by=manager,
+        form_id=six_steps.pk,
+        record_id=records[1].pk,
+        scores={item.pk: 4 for item in six_steps.items.all()},
+    )
 
     contacts = [c.pk for customer in people for c in customer.contacts.all()]
     return Desk(
@@ -201,6 +214,8 @@ def desk(db, agent, manager, administrator, department):
             "survey-templates": [survey.pk],
             "survey-invitations": [link_invitation.pk, phoned.pk],
             "survey-responses": [answer.pk],
+            "reviews": [quality_review.pk],
+            "check-forms": [six_steps.pk],
             # ids named in bodies and query strings
             "product": [product.pk],
             "customer": [c.pk for c in people],

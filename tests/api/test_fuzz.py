@@ -59,6 +59,7 @@ BODY_IDS = {
     "record": "service-records",
     "visit": "callbacks",
     "complaint": "complaints",
+    "form": "check-forms",
 }
 VERSIONED = {
     "service-records": ServiceRecord,

@@ -197,6 +197,8 @@ def detail_page(request, pk: int, *, forms=None, revise=None, status=200, **extr
             "stepper": stepper,
             "actions": actions,
             "is_manager": manager,
+            # Handled far enough to be reviewed against a check form (servicedesk.audit).
+            "reviewable_steps": (Step.ACT, Step.RECHECK, Step.CLOSED),
             "today": today,
             "csrf": get_token(request),
             "cause": cause_context(complaint, user, with_form=False, has_cause=complaint.has_cause),

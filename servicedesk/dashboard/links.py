@@ -1,0 +1,106 @@
+"""Drill-down: the filtered list behind each tile and bar, in each list's own query words.
+
+- the record list (/records/, tickets.filters.RecordFilter): created_after / created_before (local
+  days), department (lead or collaborating, as kpis counts), assignee, stage, category,
+  customer_tier, status. A records tile or bar opens exactly the records it counts;
+- the complaint list (/complaints/): step, overdue=1, recovered=1, and the fishbone's bone with
+  closed_from / closed_to / department (a bone's link lists exactly its count). The list takes no
+  period otherwise, so a step's link lists that step's complaints of every period;
+- the callbacks manager page (/callbacks/manager/): since / until;
+- the survey answers list (/surveys/): since / until, score=low.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from tickets.models import ACTIVE_STATUSES
+
+from .kpis import Filters
+
+
+def _url(name: str, query: list[tuple[str, object]] | dict) -> str:
+    items = query.items() if isinstance(query, dict) else query
+    return f"{reverse(name)}?{urlencode([(k, v) for k, v in items if v not in (None, '')])}"
+
+
+def record_query(f: Filters, **extra) -> list[tuple[str, object]]:
+    query = [
+        ("created_after", f.period.since.isoformat()),
+        ("created_before", f.period.until.isoformat()),
+        ("department", f.department_id),
+        ("assignee", f.agent_id),
+        ("stage", f.stage),
+        ("category", f.category_id),
+        ("customer_tier", f.tier),
+    ]
+    replaced = {k for k in extra}
+    query = [(k, v) for k, v in query if k not in replaced]
+    for key, value in extra.items():
+        if isinstance(value, list | tuple):
+            query.extend((key, v) for v in value)
+        else:
+            query.append((key, value))
+    return query
+
+
+def records(f: Filters, **extra) -> str:
+    return _url("tickets:index", record_query(f, **extra))
+
+
+def backlog(f: Filters) -> str:
+    return records(f, created_after=None, status=[str(s) for s in ACTIVE_STATUSES])
+
+
+def week(f: Filters, start) -> str:
+    """One week of the trend, clipped to the period."""
+    since = max(start, f.period.since)
+    until = min(start + timedelta(days=6), f.period.until)
+    return records(f, created_after=since.isoformat(), created_before=until.isoformat())
+
+
+def complaints(**query) -> str:
+    return _url("tickets:complaints", query)
+
+
+def bone(f: Filters, bone_id: int) -> str:
+    return complaints(
+        bone=bone_id,
+        closed_from=f.period.since.isoformat(),
+        closed_to=f.period.until.isoformat(),
+        department=f.department_id,
+    )
+
+
+def callbacks(f: Filters) -> str:
+    return _url(
+        "followups:manager",
+        {"since": f.period.since.isoformat(), "until": f.period.until.isoformat()},
+    )
+
+
+def answers(f: Filters, **extra) -> str:
+    return _url(
+        "surveys:index",
+        {"since": f.period.since.isoformat(), "until": f.period.until.isoformat(), **extra},
+    )
+
+
+def tile(key: str, group: str, f: Filters, *, manager: bool) -> str:
+    """The list behind a headline figure ("" where there is none the viewer may open)."""
+    if key == "backlog":
+        return backlog(f)
+    if key == "overdue_actions" or key == "surprise_breaches":
+        return complaints(overdue=1)
+    if key in ("recovery_rate", "retention_after_recovery"):
+        return complaints(recovered=1)
+    if group == "records":
+        return records(f)
+    if group == "complaints":
+        return complaints()
+    if group == "satisfaction":
+        return answers(f)
+    if group == "callbacks" and manager:
+        return callbacks(f)
+    return ""

@@ -1,0 +1,181 @@
+"""The manager's dashboard (/dashboard/), the agent's own (/dashboard/me/) and their CSV exports:
+thin shells over kpis (figures), links (drill-down), charts (drawings) and exports (tables)."""
+
+import io
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from customers.csvio import write_csv
+from servicedesk.core.roles import Role, is_manager_or_admin
+from servicedesk.core.views import DeskView
+from tickets.complaints.rootcause import drawing
+
+from . import charts, exports, kpis, links
+from .forms import filter_form
+
+MANAGERS = (Role.MANAGER, Role.ADMINISTRATOR)
+GROUPS = {
+    "satisfaction": kpis.D("Satisfaction"),
+    "complaints": kpis.D("Complaints"),
+    "records": kpis.D("Service records"),
+    "callbacks": kpis.D("Callbacks"),
+    "calls": kpis.D("Calls"),
+}
+
+
+def tiles(report: kpis.Report, *, manager: bool) -> list[dict]:
+    groups: dict[str, list] = {}
+    for figure in report.figures:
+        group = figure.definition.group
+        href = links.tile(figure.key, group, report.filters, manager=manager)
+        groups.setdefault(group, []).append({"figure": figure, "href": href})
+    return [{"key": key, "label": GROUPS[key], "tiles": items} for key, items in groups.items()]
+
+
+def _step_bars(report: kpis.Report) -> list:
+    items = [{**s, "href": links.complaints(step=s["step"])} for s in report.complaints_by_step]
+    return charts.linked_rows(
+        items, uid="steps", title=_("Complaints by step"), value="count",
+        text=lambda s: str(s["count"]),
+    )  # fmt: skip
+
+
+def _ageing_bars(report: kpis.Report) -> list:
+    href = links.backlog(report.filters)
+    items = [{**a, "label": exports.age_label(a), "href": href} for a in report.ageing]
+    return charts.linked_rows(
+        items, uid="ageing", title=_("Open records by age"), value="count",
+        text=lambda a: str(a["count"]),
+    )  # fmt: skip
+
+
+def _chart_context(report: kpis.Report) -> dict:
+    f = report.filters
+    departments = [
+        {**d, "href": links.records(f, department=d["department_id"])} for d in report.by_department
+    ]
+    stages = [{**s, "href": links.records(f, stage=s["stage"])} for s in report.by_stage]
+    funnel = [{**s, "href": links.answers(f)} for s in report.by_stage if s["kept"] is not None]
+    bones = drawing.shares([{**b, "href": links.bone(f, b["bone_id"])} for b in report.fishbone])
+    period = f"{f.period.since.isoformat()} – {f.period.until.isoformat()}"
+    return {
+        "department_bars": charts.linked_rows(
+            departments, uid="departments", title=_("Records by department"), value="records",
+            text=lambda d: str(d["records"]),
+        ),
+        "stage_bars": charts.linked_rows(
+            stages, uid="stages", title=_("Records by stage"), value="records",
+            text=lambda s: str(s["records"]),
+        ),
+        "funnel_bars": charts.linked_rows(
+            funnel, uid="funnel", title=_("The satisfaction chain by stage"), value="kept",
+            text=lambda s: _("%(kept)s kept (stage CSAT %(csat)s)")
+            % {"kept": charts.percent(s["kept"]), "csat": charts.percent(s["csat"])},
+            tone=lambda s: "weakest" if s["weakest"] else "",
+            note=_("weakest link"),
+        ),
+        "trend_svg": charts.trend(
+            report.weeks, title=_("Records per week and CSAT"), count_label=_("Records"),
+            share_label=_("CSAT"),
+        ),
+        "week_rows": [
+            {**w, "href": links.week(f, w["start"]), "csat_text": charts.percent(w["csat"])}
+            for w in report.weeks
+        ],
+        "fishbone_rows": bones,
+        "fishbone_total": sum(b["count"] for b in bones),
+        "fishbone_drawing": drawing.fishbone(
+            bones, head=[_("Complaints closed"), *drawing.wrap(period, lines=2)]
+        ),
+        "chain": report.figure("chain_total"),
+    }  # fmt: skip
+
+
+class DashboardView(DeskView):
+    """Figures beside the previous period's, charts, drill-down and exports, for managers."""
+
+    roles = MANAGERS
+    section = "dashboard"
+    template_name = "dashboard/index.html"
+    fixed_agent = False
+    export_url = "dashboard:export"
+
+    def get(self, request):
+        form = filter_form(request.GET, viewer=request.user, fixed_agent=self.fixed_agent)
+        context = {"filter": form, "reset": request.path}
+        if not form.is_valid():
+            # Nothing is counted for filters that cannot be used: the form says what to correct.
+            return render(request, self.template_name, context, status=400)
+        report = kpis.report(form.filters(), request.user, full=not self.fixed_agent)
+        query = form.filters().as_query()
+        if self.fixed_agent:
+            query.pop("agent", None)
+        context.update(
+            report=report,
+            groups=tiles(report, manager=is_manager_or_admin(request.user)),
+            step_bars=_step_bars(report),
+            ageing_bars=_ageing_bars(report),
+            export=self._exports(urlencode(query)),
+            tables={name: exports.TABLES[name](report) for name in self._tables()},
+            **self.page_context(request, report),
+        )
+        return render(request, self.template_name, context)
+
+    def _tables(self):
+        return exports.TABLES if not self.fixed_agent else exports.AGENT_TABLES
+
+    def _exports(self, query: str) -> dict:
+        return {name: f"{reverse(self.export_url, args=[name])}?{query}" for name in self._tables()}
+
+    def page_context(self, request, report) -> dict:
+        return _chart_context(report)
+
+
+class AgentDashboardView(DashboardView):
+    """My results (the same figures, for the records, complaints, callbacks and answers that
+    name me), my reviews, and the praise that names me."""
+
+    roles = ()
+    template_name = "dashboard/me.html"
+    fixed_agent = True
+    export_url = "dashboard:me_export"
+
+    def page_context(self, request, report) -> dict:
+        return {"praise": kpis.praise_for(request.user, report.filters)}
+
+
+class ExportView(DeskView):
+    """One of the dashboard's tables as CSV, for the same filters."""
+
+    roles = MANAGERS
+    section = "dashboard"
+    fixed_agent = False
+
+    def get(self, request, table: str):
+        tables = exports.TABLES if not self.fixed_agent else exports.AGENT_TABLES
+        if table not in tables:
+            raise Http404(_("No such table."))
+        form = filter_form(request.GET, viewer=request.user, fixed_agent=self.fixed_agent)
+        if not form.is_valid():
+            messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+            return HttpResponse(messages, status=400, content_type="text/plain; charset=utf-8")
+        report = kpis.report(form.filters(), request.user, full=not self.fixed_agent)
+        out = io.StringIO()
+        write_csv(exports.TABLES[table](report), out)
+        since, until = report.filters.period.since, report.filters.period.until
+        response = HttpResponse(
+            "\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8"
+        )  # a BOM, so Excel reads the Chinese names as UTF-8
+        response["Content-Disposition"] = (
+            f'attachment; filename="dashboard-{table}-{since.isoformat()}-{until.isoformat()}.csv"'
+        )
+        return response
+
+
+class AgentExportView(ExportView):
+    roles = ()
+    fixed_agent = True
