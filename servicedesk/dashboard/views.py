@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from customers.csvio import write_csv
+from servicedesk.audit import selectors as audit_selectors
 from servicedesk.core.roles import Role, is_manager_or_admin
 from servicedesk.core.views import DeskView
 from tickets.complaints.rootcause import drawing
@@ -132,7 +133,15 @@ class DashboardView(DeskView):
         return {name: f"{reverse(self.export_url, args=[name])}?{query}" for name in self._tables()}
 
     def page_context(self, request, report) -> dict:
-        return _chart_context(report)
+        f = report.filters
+        return {
+            **_chart_context(report),
+            "averages": audit_selectors.agent_averages(
+                f.period.since,
+                f.period.until,
+                department_ids=[f.department_id] if f.department_id else None,
+            ),
+        }
 
 
 class AgentDashboardView(DashboardView):
@@ -145,7 +154,10 @@ class AgentDashboardView(DashboardView):
     export_url = "dashboard:me_export"
 
     def page_context(self, request, report) -> dict:
-        return {"praise": kpis.praise_for(request.user, report.filters)}
+        return {
+            "praise": kpis.praise_for(request.user, report.filters),
+            "reviews": audit_selectors.reviews_for(request.user),
+        }
 
 
 class ExportView(DeskView):

@@ -238,3 +238,14 @@ def test_the_averages_include_renders_alone(manager, agent, record, six_steps):
     assert f"?agent={agent.pk}" in html and "80.0%" in html
     empty = render_to_string("audit/_agent_averages.html", {"averages": []})
     assert "No reviews in this period" in empty
+
+
+def test_the_dashboards_show_the_reviews(client, manager, agent, many):
+    """The agent's dashboard lists their latest reviews; the manager's, the averages per agent."""
+    client.force_login(agent)
+    html = client.get("/dashboard/me/").content.decode()
+    assert "audit/mine/" in html
+    assert html.count('href="/audit/reviews/') == 10  # the newest ten, then a link to all
+    client.force_login(manager)
+    html = client.get("/dashboard/").content.decode()
+    assert html.count('href="/audit/?agent=') == 2
