@@ -43,6 +43,9 @@ def test_each_app_registers_its_section_in_order():
         "callbacks",
         "surveys",
         "dashboard",
+        "team",
+        "audit",
+        "my_reviews",
         "admin",
     ]
 
