@@ -8,7 +8,7 @@ page shows "—"), never 0.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -58,11 +58,8 @@ class Period:
         return Period(self.since - timedelta(days=self.days), self.since - timedelta(days=1))
 
     def bounds(self) -> tuple[datetime, datetime]:
-        """[start of `since`, start of the day after `until`)."""
-        tz = timezone.get_current_timezone()
-        start = timezone.make_aware(datetime.combine(self.since, time.min), tz)
-        end = timezone.make_aware(datetime.combine(self.until + timedelta(days=1), time.min), tz)
-        return start, end
+        """[start of `since`, start of the day after `until`), in the user's time zone."""
+        return rollups.day_bounds(self.since, self.until)
 
 
 def invitations_in(period: Period, template_id: int | None = None) -> QuerySet[SurveyInvitation]:
@@ -188,13 +185,7 @@ class Week:
 def trend(template_id: int, period: Period) -> list[Week]:
     """Answers and CSAT per week (weeks start on Monday, in the user's time zone), every week of
     the period listed, an empty one with no CSAT: the days' sums, added up by week."""
-    days = rollups.histograms(period.since, period.until, "day", template_id=template_id)
-    found: dict = {}
-    for day, histogram in days.items():
-        monday = day - timedelta(days=day.weekday())
-        into = found.setdefault(monday, rollups.empty())
-        for c in rollups.COLUMNS:
-            into[c] += histogram[c]
+    found = rollups.by_week(period.since, period.until, template_id=template_id)
     weeks = []
     monday = period.since - timedelta(days=period.since.weekday())
     while monday <= period.until:

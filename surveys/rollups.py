@@ -119,12 +119,12 @@ def split(since: date, until: date) -> Split:
     """One query (none again for the same period inside one_read). The sums are in the desk's
     time zone: a user in another one (whose days start at other hours) is counted from the
     responses throughout."""
-    every = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     if timezone.get_current_timezone_name() != settings.TIME_ZONE:
-        return Split(rolled=[], live=_spans(every))
+        return Split(rolled=[], live=[(since, until)])
     cache = _splits.get()
     if cache is not None and (since, until) in cache:
         return cache[(since, until)]
+    every = [since + timedelta(days=n) for n in range((until - since).days + 1)]
     rolled = set(RolledDay.objects.filter(day__range=(since, until)).values_list("day", flat=True))
     parts = Split(rolled=_spans(list(rolled)), live=_spans([d for d in every if d not in rolled]))
     if cache is not None:
@@ -219,6 +219,16 @@ def _add(out: dict, group, queryset, column, aggregates) -> None:
         into = out[_key(group, row.get(column))]
         for c in COLUMNS:
             into[c] += row[c] or 0
+
+
+def by_week(since: date, until: date, **filters) -> dict:
+    """{Monday: histogram} of the weeks with answers, the days' sums added up per week."""
+    weeks: dict = {}
+    for day, histogram in histograms(since, until, "day", **filters).items():
+        into = weeks.setdefault(day - timedelta(days=day.weekday()), empty())
+        for column in COLUMNS:
+            into[column] += histogram[column]
+    return weeks
 
 
 def scores(since: date, until: date, **filters) -> selectors.Scores:
@@ -323,10 +333,15 @@ def roll_day(day: date) -> int:
         SurveyAgentDay.objects.bulk_create(
             SurveyAgentDay(day=day, agent_key=r["agent_id"] or 0, **_sums(r)) for r in per_agent
         )
-        SurveyDay.objects.bulk_create(
-            SurveyDay(day=day, **_sums(r))
-            for r in responses.values(*key).annotate(**_histogram_counts()).order_by()
-        )
+        # The sums without the agent are the per-agent ones, added up.
+        overall: dict = {}
+        for r in per_agent:
+            into = overall.setdefault(
+                tuple(r[k] for k in key), {**{k: r[k] for k in key}, **empty()}
+            )
+            for column in COLUMNS:
+                into[column] += r[column]
+        SurveyDay.objects.bulk_create(SurveyDay(day=day, **_sums(r)) for r in overall.values())
         answers = (
             Answer.objects.filter(response__submitted_at__gte=start, response__submitted_at__lt=end)
             .values("response__template_id", "question_id", "choice")

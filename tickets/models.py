@@ -61,6 +61,8 @@ class Status(models.TextChoices):
 
 # Statuses in which the record still has work and its time targets run.
 ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
+# Statuses of handled work: what a quality review (servicedesk.audit) may score.
+HANDLED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 # The partial indexes' condition; plain strings so the migration's SQL never changes with an enum.
 RUNNING = Q(status__in=["new", "open", "pending"])
 

@@ -30,7 +30,7 @@ from .forms import (
     RecordEditForm,
     TransitionForm,
 )
-from .models import RecordAttachment, ServiceCategory, ServiceRecord, Status
+from .models import HANDLED_STATUSES, RecordAttachment, ServiceCategory, ServiceRecord, Status
 from .rows import ROW_FIELDS, record_row, target_state
 
 PAGE_SIZE = 25
@@ -82,8 +82,7 @@ def _record_assignment(user, record: ServiceRecord) -> dict:
         "can_release": False,
         # A manager scores handled work against a check form (servicedesk.audit); the review
         # page states any other reason it cannot be reviewed.
-        "can_review": record.assignee_id is not None
-        and record.status in (Status.RESOLVED, Status.CLOSED),
+        "can_review": record.assignee_id is not None and record.status in HANDLED_STATUSES,
     }
 
 

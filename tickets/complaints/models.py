@@ -32,6 +32,8 @@ class Step(models.TextChoices):
 
 
 STEPS = [s for s in Step.values if s != Step.CLOSED]
+# Steps from which the complaint's handling can be judged: what a quality review may score.
+HANDLED_STEPS = (Step.ACT, Step.RECHECK, Step.CLOSED)
 
 # Each step's own time target, counted from when the complaint reached it: calm the customer
 # within the hour, have the options ready the next day. Step 5 is held to its actions' dates and

@@ -22,7 +22,7 @@ from .. import sections as record_sections
 from ..selectors import department_assignable_users, record_visible
 from . import page, selectors
 from .forms import ListNarrowForm, StepForms
-from .models import Complaint, Step
+from .models import HANDLED_STEPS, Complaint, Step
 from .rootcause.models import CauseBone
 from .rootcause.selectors import complaints_closed_in, complaints_on_bone
 from .rootcause.views import cause_context, day_bounds
@@ -198,7 +198,7 @@ def detail_page(request, pk: int, *, forms=None, revise=None, status=200, **extr
             "actions": actions,
             "is_manager": manager,
             # Handled far enough to be reviewed against a check form (servicedesk.audit).
-            "reviewable_steps": (Step.ACT, Step.RECHECK, Step.CLOSED),
+            "reviewable_steps": HANDLED_STEPS,
             "today": today,
             "csrf": get_token(request),
             "cause": cause_context(complaint, user, with_form=False, has_cause=complaint.has_cause),
