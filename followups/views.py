@@ -6,7 +6,7 @@ and a message, so every action works without JavaScript.
 """
 
 import calendar as month_calendar
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -24,6 +24,7 @@ from servicedesk.core.exceptions import ConflictError, DomainError
 from servicedesk.core.forms import add_service_error
 from servicedesk.core.models import Department
 from servicedesk.core.pagination import window_page
+from servicedesk.core.periods import day_bounds
 from servicedesk.core.roles import Role, user_role
 from servicedesk.core.selectors import status_changes, user_department_ids
 from servicedesk.core.users import display_name
@@ -88,14 +89,6 @@ def _conflict_text(exc: ConflictError) -> str:
         "Someone else changed this callback while you were working (%(fields)s). "
         "Check it and try again."
     ) % {"fields": fields}
-
-
-def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a calendar day in the user's time zone, as aware datetimes."""
-    tz = timezone.get_current_timezone()
-    start = timezone.make_aware(datetime.combine(day, time.min), tz)
-    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), tz)
-    return start, end
 
 
 def _outcome_initial(visit: CallbackVisit) -> dict:
@@ -211,7 +204,7 @@ class CallbackListView(DeskView):
             # The unfiltered list under the message would look like the answer to the question.
             context.update(mine=None, queue=None, day_page=None)
         elif day is not None:
-            start, end = _local_day_bounds(day)
+            start, end = day_bounds(day, day)
             visits = selectors.visits_of_day(request.user, start=start, end=end, as_rows=True)
             context["day_page"] = _page_rows(visits, request.GET.get("page"), context["now"])
             with_phones(context["day_page"])
@@ -610,8 +603,8 @@ class CallbackCalendarView(DeskView):
             elif not form.is_valid():
                 error = "; ".join(form.errors.get("month", []))
         following = _month_shift(first, 1)
-        start, _end = _local_day_bounds(first)
-        end, _next = _local_day_bounds(following)
+        start, _end = day_bounds(first, first)
+        end, _next = day_bounds(following, following)
         counts = selectors.calendar_counts(request.user, start=start, end=end)
         labels = dict(VisitStatus.choices)
         weeks = []
@@ -694,8 +687,8 @@ class CallbackManagerView(DeskView):
         }
         if invalid:
             return render(request, "followups/manager.html", context, status=400)
-        since, _x = _local_day_bounds(since_day)
-        _y, until = _local_day_bounds(until_day)
+        since, _x = day_bounds(since_day, since_day)
+        _y, until = day_bounds(until_day, until_day)
         now = context["now"]
         user = request.user
         rates = selectors.visit_rates_breakdown(user, since=since, until=until, now=now)

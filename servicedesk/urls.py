@@ -16,7 +16,6 @@ api_v1 = [
     path("", include("followups.api.urls")),
     path("", include("surveys.api.urls")),
     path("", include("servicedesk.audit.api.urls")),
-    path("", include("servicedesk.feedback.api.urls")),
     path("", include("servicedesk.dashboard.api.urls")),
 ]
 

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from servicedesk.core.models import Department
+from servicedesk.core.periods import day_bounds
 from tickets.models import Stage
 
 from . import rollups, selectors
@@ -59,7 +60,7 @@ class Period:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """[start of `since`, start of the day after `until`), in the user's time zone."""
-        return rollups.day_bounds(self.since, self.until)
+        return day_bounds(self.since, self.until)
 
 
 def invitations_in(period: Period, template_id: int | None = None) -> QuerySet[SurveyInvitation]:

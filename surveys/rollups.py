@@ -15,13 +15,15 @@ from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+
+from servicedesk.core.periods import day_bounds
 
 from . import selectors
 from .models import Answer, AnswerDay, RolledDay, SurveyAgentDay, SurveyDay, SurveyResponse
@@ -66,15 +68,6 @@ def empty() -> dict:
 
 def _desk_tz():
     return timezone.get_default_timezone()
-
-
-def day_bounds(since: date, until: date, tz=None) -> tuple[datetime, datetime]:
-    """[start of `since`, start of the day after `until`) in `tz` (the user's by default)."""
-    tz = tz or timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(since, time.min), tz),
-        timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min), tz),
-    )
 
 
 def last_closed_day(now: datetime | None = None) -> date:

@@ -13,13 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from servicedesk.core.exceptions import DomainError
-from tickets.complaints.models import Complaint
-from tickets.models import ServiceRecord
+from tickets.complaints.models import HANDLED_STEPS, Complaint
+from tickets.models import HANDLED_STATUSES, ServiceRecord
 from tickets.selectors import record_visible
 
 from . import services
 from .defaults import DEFAULT_KEY
-from .models import REVIEWABLE_STATUSES, REVIEWABLE_STEPS, CheckForm, Review
+from .models import CheckForm, Review
 
 MANAGER = "chen"
 # Work outside the manager's departments is reviewed by the administrator.
@@ -95,7 +95,7 @@ def _subjects(*, exclude) -> list[tuple[str, object, ServiceRecord]]:
     """Handled work the reviewers did not do themselves: (kind, subject, its record)."""
     records = (
         ServiceRecord.objects.filter(
-            status__in=REVIEWABLE_STATUSES, assignee__isnull=False, complaint__isnull=True
+            status__in=HANDLED_STATUSES, assignee__isnull=False, complaint__isnull=True
         )
         .exclude(assignee__in=exclude)
         .select_related("assignee")
@@ -103,7 +103,7 @@ def _subjects(*, exclude) -> list[tuple[str, object, ServiceRecord]]:
     )
     out = [("record", r, r) for r in records]
     complaints = (
-        Complaint.objects.filter(step__in=REVIEWABLE_STEPS, record__assignee__isnull=False)
+        Complaint.objects.filter(step__in=HANDLED_STEPS, record__assignee__isnull=False)
         .exclude(record__assignee__in=exclude)
         .select_related("record__assignee")
         .order_by("pk")

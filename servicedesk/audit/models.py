@@ -25,6 +25,11 @@ MAX_COMMENT = 4000
 MAX_REPLY = 2000
 
 
+def share_percent(share: float) -> float:
+    """A share (0..1) as the percent the pages show, to one decimal."""
+    return round(share * 100, 1)
+
+
 class FormKind(models.TextChoices):
     CHECK = "check", _("Check form (daily work)")  # 检查表格
     GRADE = "grade", _("Grade form (measurable indicators)")  # 品级表格
@@ -77,12 +82,6 @@ class CheckItem(models.Model):
     @property
     def label(self) -> str:
         return bilingual(self.label_en, self.label_zh)
-
-
-# The subjects a review may score, as their stored states (tickets.models.Status,
-# tickets.complaints.models.Step): handled records, and complaints from the act step on.
-REVIEWABLE_STATUSES = ("resolved", "closed")
-REVIEWABLE_STEPS = ("act", "recheck", "closed")
 
 
 class Review(models.Model):
@@ -191,6 +190,10 @@ class Review(models.Model):
     @property
     def share(self) -> float:
         return self.points / self.max_points
+
+    @property
+    def percent(self) -> float:
+        return share_percent(self.share)
 
 
 class ReviewScore(models.Model):

@@ -9,14 +9,15 @@ of rows.
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, F, FloatField, Prefetch, QuerySet
 from django.db.models.functions import Cast
-from django.utils import timezone
 
+from servicedesk.core.periods import day_bounds
 from servicedesk.core.roles import Role, user_role
 from servicedesk.core.users import person_name
 
-from .models import CheckForm, CheckItem, Review, ReviewScore
+from .models import CheckForm, CheckItem, Review, ReviewScore, share_percent
 
 LIST_RELATED = ("form", "agent", "reviewer", "department", "record", "complaint__record")
 MY_REVIEWS_LIMIT = 10
@@ -66,17 +67,26 @@ def review_get(user, pk: int) -> Review:
 
 
 def reviews_for(user, *, limit: int = MY_REVIEWS_LIMIT) -> list[Review]:
-    """My reviews: the user's own, newest first, at most `limit` (the agent dashboard's panel
-    and the My reviews page's head)."""
+    """My reviews: the user's own, newest first, at most `limit` (the agent dashboard's panel,
+    drawn with the review list's table: hence the list's own joins)."""
     return list(
         Review.objects.filter(agent_id=user.pk)
-        .select_related("form", "reviewer", "record", "complaint__record")
+        .select_related(*LIST_RELATED)
         .order_by("-created_at", "-id")[:limit]
     )
 
 
-def unacknowledged_count(user) -> int:
-    return Review.objects.filter(agent_id=user.pk, acknowledged_at__isnull=True).count()
+def reviewable_people() -> list[tuple[int, str]]:
+    """Active agents and managers (whose work may be reviewed) as (id, display name), by name:
+    the review list's agent filter. Read as values, not users."""
+    rows = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[Role.AGENT, Role.MANAGER])
+        .distinct()
+        .values_list("pk", "first_name", "last_name", "username")
+    )
+    people = [(pk, person_name(first, last, login)) for pk, first, last, login in rows]
+    return sorted(people, key=lambda pair: pair[1].lower())
 
 
 # --- check forms --------------------------------------------------------------------------------
@@ -87,6 +97,12 @@ def form_list(*, active_only: bool = False) -> QuerySet[CheckForm]:
         Prefetch("items", queryset=CheckItem.objects.order_by("position", "pk"))
     ).order_by("key")
     return qs.filter(is_active=True) if active_only else qs
+
+
+def form_choices() -> list[tuple[int, str]]:
+    """Every check form as (id, name in the current language), by key: the list's form filter."""
+    forms = CheckForm.objects.only("pk", "key", "name_en", "name_zh").order_by("key")
+    return [(f.pk, f.name) for f in forms]
 
 
 def form_max_points(form: CheckForm) -> int:
@@ -106,27 +122,21 @@ class AgentAverage:
 
     @property
     def percent(self) -> float | None:
-        return None if self.average is None else round(self.average * 100, 1)
-
-
-def _moment(value, *, end: bool = False) -> datetime.datetime:
-    """A period's bound: a datetime as it is, a day as its midnight in the desk's time zone (the
-    day after, for the end: a period's days are inclusive)."""
-    if isinstance(value, datetime.datetime):
-        return value
-    day = value + datetime.timedelta(days=1) if end else value
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        return None if self.average is None else share_percent(self.average)
 
 
 def agent_averages(since, until, department_ids=None) -> list[AgentAverage]:
     """Each reviewed agent's number of reviews and average share (points / the form's maximum)
     over reviews made in [since, until), best average first: one grouped query.
 
-    `since` and `until` are aware datetimes, or days (inclusive, in the desk's time zone).
-    `department_ids` narrows to reviews of those departments' work."""
-    qs = Review.objects.filter(
-        created_at__gte=_moment(since), created_at__lt=_moment(until, end=True)
-    )
+    `since` and `until` are aware datetimes, or days (inclusive, in the current time zone, as
+    every period of the dashboards). `department_ids` narrows to reviews of those departments'
+    work."""
+    if isinstance(since, datetime.datetime):
+        start, end = since, until
+    else:
+        start, end = day_bounds(since, until)
+    qs = Review.objects.filter(created_at__gte=start, created_at__lt=end)
     if department_ids is not None:
         qs = qs.filter(department_id__in=list(department_ids))
     rows = (

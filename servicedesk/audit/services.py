@@ -14,14 +14,14 @@ from servicedesk.core.exceptions import ConflictError, DomainError
 from servicedesk.core.notifications import notify
 from servicedesk.core.roles import Role, has_role, is_manager_or_admin
 from servicedesk.core.users import display_name
+from tickets.complaints.models import HANDLED_STEPS
 from tickets.complaints.selectors import complaint_visible
+from tickets.models import HANDLED_STATUSES
 from tickets.selectors import record_visible
 
 from .models import (
     MAX_COMMENT,
     MAX_REPLY,
-    REVIEWABLE_STATUSES,
-    REVIEWABLE_STEPS,
     CheckForm,
     Review,
     ReviewScore,
@@ -43,9 +43,9 @@ def subject_refusal(*, by, record=None, complaint=None, form=None) -> tuple[str,
     or None. The new-review page asks it before showing the form; review_create asks it again
     under the subject's lock."""
     field = "record" if record is not None else "complaint"
-    if record is not None and record.status not in REVIEWABLE_STATUSES:
+    if record is not None and record.status not in HANDLED_STATUSES:
         return field, _("Only a resolved or closed record can be reviewed.")
-    if complaint is not None and complaint.step not in REVIEWABLE_STEPS:
+    if complaint is not None and complaint.step not in HANDLED_STEPS:
         return field, _("A complaint can be reviewed once it has reached step 5 (act on time).")
     agent_id = (record or complaint.record).assignee_id
     if agent_id is None:
@@ -239,12 +239,12 @@ def scorecard_update(*, by, version: int | None, weights: dict[str, int]) -> Sco
             if version not in (None, 1):
                 raise ConflictError(current=1)
             return Scorecard.objects.create(**weights, updated_by=by, version=2)
+        # No `validate`: check_weights above has already judged the whole scheme.
         return versioned_update(
             Scorecard.objects.all(),
             pk=current.pk,
             version=version,
             changes={**weights, "updated_by": by},
-            validate=lambda obj: obj.clean(),
         )
 
 

@@ -4,7 +4,6 @@ acknowledgement), check forms and the scorecard. Reads are in selectors, writes 
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from tickets.complaints.selectors import complaint_visible
 from tickets.selectors import record_visible
 
 from . import selectors, services
+from .defaults import DEFAULT_KEY
 from .forms import (
     AcknowledgeForm,
     ReviewFilterForm,
@@ -30,7 +30,7 @@ from .forms import (
     ScorecardForm,
     item_field_name,
 )
-from .models import SCORECARD_PARTS, CheckForm, Review, Scorecard
+from .models import SCORECARD_PARTS, Review, Scorecard
 
 PAGE_SIZE = 25
 AVERAGES_DAYS = 90
@@ -40,22 +40,6 @@ MANAGERS = (Role.MANAGER, Role.ADMINISTRATOR)
 def _int(raw) -> int | None:
     text = str(raw or "").strip()
     return int(text) if text.isdigit() and 0 < len(text) < 19 else None
-
-
-def _reviewable_people() -> list[tuple[int, str]]:
-    """Active staff who can be assigned work, by name: the agent filter's choices."""
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[Role.AGENT, Role.MANAGER])
-        .distinct()
-        .only("pk", "username", "first_name", "last_name")
-    )
-    return sorted(((u.pk, display_name(u)) for u in users), key=lambda pair: pair[1].lower())
-
-
-def _form_choices() -> list[tuple[int, str]]:
-    forms = CheckForm.objects.only("pk", "key", "name_en", "name_zh").order_by("key")
-    return [(f.pk, f.name) for f in forms]
 
 
 class ReviewListView(DeskView):
@@ -69,9 +53,9 @@ class ReviewListView(DeskView):
         manager = is_manager_or_admin(request.user) and not self.mine
         form = ReviewFilterForm(
             request.GET,
-            agents=_reviewable_people() if manager else None,
+            agents=selectors.reviewable_people() if manager else None,
             departments=[(d.pk, d.name) for d in department_list()] if manager else None,
-            check_forms=_form_choices(),
+            check_forms=selectors.form_choices(),
         )
         invalid = not form.is_valid()
         filters = {} if invalid else form.filters()
@@ -148,8 +132,6 @@ class ReviewCreateView(DeskView):
             if chosen is None:
                 raise Http404(_("No such active check form."))
             return chosen
-        from .defaults import DEFAULT_KEY
-
         return next((f for f in forms if f.key == DEFAULT_KEY), forms[0] if forms else None)
 
     def _page(self, request, source, *, form=None, status=200):
@@ -178,7 +160,6 @@ class ReviewCreateView(DeskView):
                 "record": record,
                 "complaint": complaint,
                 "handled": handled,
-                "subject_param": f"record={record.pk}" if record else f"complaint={complaint.pk}",
                 "forms": forms,
                 "check_form": check_form,
                 "max_points": selectors.form_max_points(check_form) if check_form else 0,
@@ -235,7 +216,7 @@ class ReviewDetailView(DeskView):
             "audit/review_detail.html",
             {
                 "review": review,
-                "percent": round(review.share * 100, 1),
+                "percent": review.percent,
                 "can_acknowledge": can_acknowledge,
                 "ack_form": ack_form or (AcknowledgeForm() if can_acknowledge else None),
                 "manager": is_manager_or_admin(request.user),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from surveys import charts
 
-from .kpis import DASH
+from .kpis import Unit, shown
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ def linked_rows(
 
 
 def percent(share: float | None) -> str:
-    return DASH if share is None else f"{share * 100:.1f}%"
+    """A share as the tiles and the CSV write a rate (kpis.shown)."""
+    return shown(share, Unit.RATE)
 
 
 def trend(weeks: list[dict], *, title: str, count_label: str, share_label: str) -> str | None:

@@ -13,10 +13,10 @@ from servicedesk.core.forms import DeskDateField
 from servicedesk.core.models import Department
 from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.selectors import user_department_ids
-from surveys.results import Period
+from surveys.results import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, Period
 from tickets.models import ServiceCategory, Stage
 
-from .kpis import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, Filters
+from .kpis import Filters
 
 
 class IdChoiceField(forms.ModelChoiceField):
@@ -123,8 +123,7 @@ class FilterForm(forms.Form):
 def filter_form(query, *, viewer, fixed_agent: bool = False) -> FilterForm:
     """The form for a request's query: unbound (the defaults shown) when the query names none of
     its fields, so a first visit shows the last 90 days without an error state."""
-    names = ("since", "until", "department", "agent", "stage", "category", "tier")
-    if not any(query.get(name) for name in names):
+    if not any(query.get(name) for name in FilterForm.base_fields):
         period = Period.default()
         form = FilterForm(
             {"since": period.since.isoformat(), "until": period.until.isoformat()},

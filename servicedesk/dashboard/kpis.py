@@ -39,15 +39,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from followups.selectors import visible_by_columns, visit_rates
-from servicedesk.core.models import Department
+from servicedesk.core.models import Department, bilingual
 from servicedesk.core.selectors import rate
 from surveys import rollups
 from surveys import selectors as survey_selectors
 from surveys.models import Answer, Kind, SurveyInvitation, SurveyResponse
-from surveys.results import DEFAULT_PERIOD_DAYS, MAX_PERIOD_DAYS, Period  # noqa: F401
-from tickets.complaints.models import STEPS, Complaint, ComplaintAction, Outcome, Step
-from tickets.complaints.rootcause.models import CauseBone
-from tickets.complaints.rootcause.selectors import complaints_closed_in
+from surveys.results import Period
+from tickets.complaints.models import (
+    STEPS,
+    Complaint,
+    ComplaintAction,
+    Outcome,
+    Step,
+    overdue_actions,
+)
+from tickets.complaints.rootcause.selectors import bone_counts, complaints_closed_in
 from tickets.complaints.selectors import complaint_metrics, complaint_visible
 from tickets.models import ACTIVE_STATUSES, ServiceRecord, Stage
 from tickets.selectors import record_visible
@@ -97,21 +103,28 @@ class Filters:
         return query | {name: value for name, value in narrowing.items() if value}
 
 
+def _narrowed(qs: QuerySet, f: Filters, columns: dict[str, str]) -> QuerySet:
+    """qs narrowed by each filter that is set, on the column `columns` names for it (a Filters
+    field → a lookup); a filter without a column here does not narrow this area."""
+    conditions = {column: getattr(f, name) for name, column in columns.items() if getattr(f, name)}
+    return qs.filter(**conditions) if conditions else qs
+
+
 def narrow_records(qs: QuerySet, f: Filters, *, prefix: str = "") -> QuerySet:
     """Records (or rows reached through `prefix`, e.g. "record__") narrowed by the filters other
     than the period, with the record list's own rules (tickets.filters.RecordFilter)."""
-    conditions = {}
     if f.department_id:
-        conditions[f"{prefix}audience__has_key"] = department_key(f.department_id)
-    if f.agent_id:
-        conditions[f"{prefix}assignee_id"] = f.agent_id
-    if f.stage:
-        conditions[f"{prefix}stage"] = f.stage
-    if f.category_id:
-        conditions[f"{prefix}category_id"] = f.category_id
-    if f.tier:
-        conditions[f"{prefix}customer__management_tier"] = f.tier
-    return qs.filter(**conditions) if conditions else qs
+        qs = qs.filter(**{f"{prefix}audience__has_key": department_key(f.department_id)})
+    return _narrowed(
+        qs,
+        f,
+        {
+            "agent_id": f"{prefix}assignee_id",
+            "stage": f"{prefix}stage",
+            "category_id": f"{prefix}category_id",
+            "tier": f"{prefix}customer__management_tier",
+        },
+    )
 
 
 def records_in(f: Filters, user) -> QuerySet[ServiceRecord]:
@@ -163,86 +176,250 @@ class Definition:
     unit: str
     definition: str
     note: str = ""  # "estimate", "no data source"
+    compared: bool = True  # False: a figure of now (the backlog), with no previous period
 
 
-D = gettext_lazy
 # Every headline figure, in the order tiles show it: its name, unit and definition (on hover).
 DEFINITIONS = [
-    Definition("csat", "satisfaction", D("CSAT"), Unit.RATE,
-               D("Share of answers rating the service 4 or 5 of 5, among answers with a rating.")),
-    Definition("nps", "satisfaction", D("NPS"), Unit.NPS,
-               D("Promoters (9–10) minus detractors (0–6), as a share of answers to the "
-                 "likelihood to recommend, times 100.")),
-    Definition("response_rate", "satisfaction", D("Survey response rate"), Unit.RATE,
-               D("Invitations made in the period and answered, among those delivered; cancelled "
-                 "ones count for neither.")),
-    Definition("chain_total", "satisfaction", D("Chained satisfaction"), Unit.RATE,
-               D("The product of the CSAT of every stage and department the answers name: the "
-                 "journey is only as good as all its links together.")),
-    Definition("complaint_rate", "complaints", D("Complaint rate"), Unit.RATE,
-               D("Distinct customers who complained ÷ distinct customers served (with a "
-                 "service record created in the period).")),
-    Definition("complaints_per_1000", "complaints", D("Complaints per 1,000 records"),
-               Unit.PER_1000, D("Complaints ÷ service records created in the period × 1,000.")),
-    Definition("complaints", "complaints", D("Complaints"), Unit.COUNT,
-               D("Complaints whose record was created in the period.")),
-    Definition("recovery_rate", "complaints", D("Recovery rate"), Unit.RATE,
-               D("Complaints closed with the customer satisfied ÷ complaints closed.")),
-    Definition("retention_after_recovery", "complaints", D("Retention after recovery"), Unit.RATE,
-               D("Customers whose complaint was recovered and who had a later service record "
-                 "(not a complaint) within 12 months of its closing ÷ those customers.")),
-    Definition("overdue_actions", "complaints", D("Overdue complaint actions"), Unit.COUNT,
-               D("Step 5 actions of these complaints past their due date and not done.")),
-    Definition("surprise_breaches", "complaints", D("Surprise breaches"), Unit.COUNT,
-               D("Actions that broke their date without the customer being told in advance: "
-                 "open past the date, or done after it.")),
-    Definition("estimated_silent_dissatisfied", "complaints", D("Silent dissatisfied"),
-               Unit.ESTIMATE,
-               D("An estimate, not a count: for every complaint about 26 customers stay silent "
-                 "(TARP), so complaints × 26."), note=D("estimate")),
-    Definition("estimated_word_of_mouth_low", "complaints", D("Word of mouth (low)"),
-               Unit.ESTIMATE,
-               D("An estimate: each customer whose complaint closed unrecovered tells 8 others "
-                 "(TARP's low figure)."), note=D("estimate")),
-    Definition("estimated_word_of_mouth_high", "complaints", D("Word of mouth (high)"),
-               Unit.ESTIMATE,
-               D("An estimate: each customer whose complaint closed unrecovered tells 16 others "
-                 "(TARP's high figure)."), note=D("estimate")),
-    Definition("records", "records", D("Service records"), Unit.COUNT,
-               D("Service records created in the period.")),
-    Definition("customers_served", "records", D("Customers served"), Unit.COUNT,
-               D("Distinct customers with a service record created in the period.")),
-    Definition("first_response_median", "records", D("First response, median"), Unit.HOURS,
-               D("Median hours from a record's creation to its first response, over the "
-                 "records answered.")),
-    Definition("first_response_p90", "records", D("First response, 90th percentile"),
-               Unit.HOURS, D("Nine in ten records answered were answered within this time.")),
-    Definition("resolution_median", "records", D("Resolution, median"), Unit.HOURS,
-               D("Median hours from a record's creation to its resolution, over the records "
-                 "resolved.")),
-    Definition("resolution_p90", "records", D("Resolution, 90th percentile"), Unit.HOURS,
-               D("Nine in ten records resolved were resolved within this time.")),
-    Definition("first_response_compliance", "records", D("First response on target"),
-               Unit.RATE,
-               D("Records answered by their first-response target ÷ records with a target "
-                 "that were answered or are past it.")),
-    Definition("resolution_compliance", "records", D("Resolution on target"), Unit.RATE,
-               D("Records resolved by their resolution target ÷ records with a target that "
-                 "were resolved or are past it.")),
-    Definition("backlog", "records", D("Backlog"), Unit.COUNT,
-               D("Records created by the end of the period still new, open or pending now.")),
-    Definition("callback_on_time_rate", "callbacks", D("Callbacks on time"), Unit.RATE,
-               D("Callbacks done by the end of their window ÷ callbacks due in the period.")),
-    Definition("callback_reach_rate", "callbacks", D("Callbacks reached"), Unit.RATE,
-               D("Callbacks that reached the customer ÷ callbacks done or missed.")),
-    Definition("callback_issue_find_rate", "callbacks", D("Issues found on callbacks"),
-               Unit.RATE, D("Callbacks that found a new issue ÷ callbacks that reached the "
-                            "customer.")),
-    Definition("calls_answered_effectively", "calls", D("Calls answered effectively"), Unit.RATE,
-               D("Inbound calls answered with an outcome ÷ inbound calls. The desk does not log "
-                 "inbound calls with an outcome, so there is nothing to count."),
-               note=D("no data source")),
-]  # fmt: skip
+    Definition(
+        "csat",
+        "satisfaction",
+        gettext_lazy("CSAT"),
+        Unit.RATE,
+        gettext_lazy(
+            "Share of answers rating the service 4 or 5 of 5, among answers with a rating."
+        ),
+    ),
+    Definition(
+        "nps",
+        "satisfaction",
+        gettext_lazy("NPS"),
+        Unit.NPS,
+        gettext_lazy(
+            "Promoters (9–10) minus detractors (0–6), as a share of answers to the "
+            "likelihood to recommend, times 100."
+        ),
+    ),
+    Definition(
+        "response_rate",
+        "satisfaction",
+        gettext_lazy("Survey response rate"),
+        Unit.RATE,
+        gettext_lazy(
+            "Invitations made in the period and answered, among those delivered; cancelled "
+            "ones count for neither."
+        ),
+    ),
+    Definition(
+        "chain_total",
+        "satisfaction",
+        gettext_lazy("Chained satisfaction"),
+        Unit.RATE,
+        gettext_lazy(
+            "The product of the CSAT of every stage and department the answers name: the "
+            "journey is only as good as all its links together."
+        ),
+    ),
+    Definition(
+        "complaint_rate",
+        "complaints",
+        gettext_lazy("Complaint rate"),
+        Unit.RATE,
+        gettext_lazy(
+            "Distinct customers who complained ÷ distinct customers served (with a "
+            "service record created in the period)."
+        ),
+    ),
+    Definition(
+        "complaints_per_1000",
+        "complaints",
+        gettext_lazy("Complaints per 1,000 records"),
+        Unit.PER_1000,
+        gettext_lazy("Complaints ÷ service records created in the period × 1,000."),
+    ),
+    Definition(
+        "complaints",
+        "complaints",
+        gettext_lazy("Complaints"),
+        Unit.COUNT,
+        gettext_lazy("Complaints whose record was created in the period."),
+    ),
+    Definition(
+        "recovery_rate",
+        "complaints",
+        gettext_lazy("Recovery rate"),
+        Unit.RATE,
+        gettext_lazy("Complaints closed with the customer satisfied ÷ complaints closed."),
+    ),
+    Definition(
+        "retention_after_recovery",
+        "complaints",
+        gettext_lazy("Retention after recovery"),
+        Unit.RATE,
+        gettext_lazy(
+            "Customers whose complaint was recovered and who had a later service record "
+            "(not a complaint) within 12 months of its closing ÷ those customers."
+        ),
+    ),
+    Definition(
+        "overdue_actions",
+        "complaints",
+        gettext_lazy("Overdue complaint actions"),
+        Unit.COUNT,
+        gettext_lazy("Step 5 actions of these complaints past their due date and not done."),
+    ),
+    Definition(
+        "surprise_breaches",
+        "complaints",
+        gettext_lazy("Surprise breaches"),
+        Unit.COUNT,
+        gettext_lazy(
+            "Actions that broke their date without the customer being told in advance: "
+            "open past the date, or done after it."
+        ),
+    ),
+    Definition(
+        "estimated_silent_dissatisfied",
+        "complaints",
+        gettext_lazy("Silent dissatisfied"),
+        Unit.ESTIMATE,
+        gettext_lazy(
+            "An estimate, not a count: for every complaint about 26 customers stay silent "
+            "(TARP), so complaints × 26."
+        ),
+        note=gettext_lazy("estimate"),
+    ),
+    Definition(
+        "estimated_word_of_mouth_low",
+        "complaints",
+        gettext_lazy("Word of mouth (low)"),
+        Unit.ESTIMATE,
+        gettext_lazy(
+            "An estimate: each customer whose complaint closed unrecovered tells 8 others "
+            "(TARP's low figure)."
+        ),
+        note=gettext_lazy("estimate"),
+    ),
+    Definition(
+        "estimated_word_of_mouth_high",
+        "complaints",
+        gettext_lazy("Word of mouth (high)"),
+        Unit.ESTIMATE,
+        gettext_lazy(
+            "An estimate: each customer whose complaint closed unrecovered tells 16 others "
+            "(TARP's high figure)."
+        ),
+        note=gettext_lazy("estimate"),
+    ),
+    Definition(
+        "records",
+        "records",
+        gettext_lazy("Service records"),
+        Unit.COUNT,
+        gettext_lazy("Service records created in the period."),
+    ),
+    Definition(
+        "customers_served",
+        "records",
+        gettext_lazy("Customers served"),
+        Unit.COUNT,
+        gettext_lazy("Distinct customers with a service record created in the period."),
+    ),
+    Definition(
+        "first_response_median",
+        "records",
+        gettext_lazy("First response, median"),
+        Unit.HOURS,
+        gettext_lazy(
+            "Median hours from a record's creation to its first response, over the "
+            "records answered."
+        ),
+    ),
+    Definition(
+        "first_response_p90",
+        "records",
+        gettext_lazy("First response, 90th percentile"),
+        Unit.HOURS,
+        gettext_lazy("Nine in ten records answered were answered within this time."),
+    ),
+    Definition(
+        "resolution_median",
+        "records",
+        gettext_lazy("Resolution, median"),
+        Unit.HOURS,
+        gettext_lazy(
+            "Median hours from a record's creation to its resolution, over the records resolved."
+        ),
+    ),
+    Definition(
+        "resolution_p90",
+        "records",
+        gettext_lazy("Resolution, 90th percentile"),
+        Unit.HOURS,
+        gettext_lazy("Nine in ten records resolved were resolved within this time."),
+    ),
+    Definition(
+        "first_response_compliance",
+        "records",
+        gettext_lazy("First response on target"),
+        Unit.RATE,
+        gettext_lazy(
+            "Records answered by their first-response target ÷ records with a target "
+            "that were answered or are past it."
+        ),
+    ),
+    Definition(
+        "resolution_compliance",
+        "records",
+        gettext_lazy("Resolution on target"),
+        Unit.RATE,
+        gettext_lazy(
+            "Records resolved by their resolution target ÷ records with a target that "
+            "were resolved or are past it."
+        ),
+    ),
+    Definition(
+        "backlog",
+        "records",
+        gettext_lazy("Backlog"),
+        Unit.COUNT,
+        gettext_lazy("Records created by the end of the period still new, open or pending now."),
+        compared=False,
+    ),
+    Definition(
+        "callback_on_time_rate",
+        "callbacks",
+        gettext_lazy("Callbacks on time"),
+        Unit.RATE,
+        gettext_lazy("Callbacks done by the end of their window ÷ callbacks due in the period."),
+    ),
+    Definition(
+        "callback_reach_rate",
+        "callbacks",
+        gettext_lazy("Callbacks reached"),
+        Unit.RATE,
+        gettext_lazy("Callbacks that reached the customer ÷ callbacks done or missed."),
+    ),
+    Definition(
+        "callback_issue_find_rate",
+        "callbacks",
+        gettext_lazy("Issues found on callbacks"),
+        Unit.RATE,
+        gettext_lazy("Callbacks that found a new issue ÷ callbacks that reached the customer."),
+    ),
+    Definition(
+        "calls_answered_effectively",
+        "calls",
+        gettext_lazy("Calls answered effectively"),
+        Unit.RATE,
+        gettext_lazy(
+            "Inbound calls answered with an outcome ÷ inbound calls. The desk does not log "
+            "inbound calls with an outcome, so there is nothing to count."
+        ),
+        note=gettext_lazy("no data source"),
+        compared=False,
+    ),
+]
 BY_KEY = {d.key: d for d in DEFINITIONS}
 
 
@@ -251,11 +428,14 @@ class Figure:
     definition: Definition
     value: float | int | None
     previous: float | int | None = None
-    compared: bool = True  # False: a figure of now (the backlog), with no previous period
 
     @property
     def key(self) -> str:
         return self.definition.key
+
+    @property
+    def compared(self) -> bool:
+        return self.definition.compared
 
     @property
     def text(self) -> str:
@@ -328,18 +508,21 @@ TIMES = {
     "first_response": ("created_at", "first_responded_at"),
     "resolution": ("created_at", "resolved_at"),
 }
+PERCENTILES = {"median": 0.5, "p90": 0.9}
 
 
-def _time_percentiles(records: QuerySet) -> dict:
-    """Median and 90th percentile of each of TIMES, in hours: in SQL on PostgreSQL; on SQLite,
-    which has no percentile, over the two durations read as values."""
-    if connection.vendor == "postgresql":
-        aggregates = {}
-        for name, (start, end) in TIMES.items():
-            seconds = _seconds_between(start, end)
-            aggregates[f"{name}_median"] = PercentileCont(seconds, 0.5)
-            aggregates[f"{name}_p90"] = PercentileCont(seconds, 0.9)
-        return {k: _hours(v) for k, v in records.aggregate(**aggregates).items()}
+def _percentile_aggregates() -> dict:
+    """PostgreSQL's median and 90th percentile of each of TIMES, in seconds, as aggregates to read
+    in the same query as the records' counts."""
+    return {
+        f"{name}_{p}": PercentileCont(_seconds_between(start, end), fraction)
+        for name, (start, end) in TIMES.items()
+        for p, fraction in PERCENTILES.items()
+    }
+
+
+def _time_percentiles_in_python(records: QuerySet) -> dict:
+    """SQLite has no percentile: the two durations read as values, percentile_cont in Python."""
     durations: dict[str, list[float]] = {name: [] for name in TIMES}
     columns = sorted({c for pair in TIMES.values() for c in pair})
     any_end = Q()
@@ -349,11 +532,11 @@ def _time_percentiles(records: QuerySet) -> dict:
         for name, (start, end) in TIMES.items():
             if row[end] is not None:
                 durations[name].append((row[end] - row[start]).total_seconds())
-    result = {}
-    for name, values in durations.items():
-        result[f"{name}_median"] = _hours(percentile(values, 0.5))
-        result[f"{name}_p90"] = _hours(percentile(values, 0.9))
-    return result
+    return {
+        f"{name}_{p}": percentile(values, fraction)
+        for name, values in durations.items()
+        for p, fraction in PERCENTILES.items()
+    }
 
 
 # --- records --------------------------------------------------------------------------------------
@@ -377,19 +560,22 @@ def _target_counts(now: datetime) -> dict:
 
 
 def record_figures(f: Filters, user, *, now: datetime | None = None) -> dict:
-    """Counts, customers served, the time percentiles and target compliance of the period's
-    records: one aggregate (two on SQLite)."""
+    """Counts, customers served, the time percentiles (hours) and target compliance of the
+    period's records: one aggregate (two on SQLite, which has no percentile)."""
     now = now or timezone.now()
     records = records_in(f, user)
+    in_sql = connection.vendor == "postgresql"
     row = records.aggregate(
         records=Count("pk"),
         customers_served=Count("customer_id", distinct=True),
         **_target_counts(now),
+        **(_percentile_aggregates() if in_sql else {}),
     )
+    seconds = row if in_sql else _time_percentiles_in_python(records)
     return {
         "records": row["records"],
         "customers_served": row["customers_served"],
-        **_time_percentiles(records),
+        **{f"{n}_{p}": _hours(seconds[f"{n}_{p}"]) for n in TIMES for p in PERCENTILES},
         "first_response_compliance": rate(row["first_response_met"], row["first_response_judged"]),
         "resolution_compliance": rate(row["resolution_met"], row["resolution_judged"]),
     }
@@ -423,7 +609,7 @@ def complaint_figures(f: Filters, user, *, records: int, customers: int) -> dict
     metrics = complaint_metrics(complaints)
     complainants = complaints.aggregate(n=Count("record__customer_id", distinct=True))["n"]
     overdue = ComplaintAction.objects.filter(
-        complaint__in=complaints.values("pk"), done_at=None, due_date__lt=timezone.localdate()
+        overdue_actions(), complaint__in=complaints.values("pk")
     ).count()
     low, high = metrics["estimated_word_of_mouth"]
     return {
@@ -484,13 +670,7 @@ def fishbone(f: Filters, user) -> list[dict]:
         complaint_visible(user), replace(f, department_id=None), prefix="record__"
     )
     closed = complaints_closed_in(visible, since=start, until=end, department_id=f.department_id)
-    counted = Count("complaint_causes", filter=Q(complaint_causes__complaint__in=closed))
-    bones = (
-        CauseBone.objects.annotate(n=counted)
-        .filter(Q(is_active=True) | Q(n__gt=0))
-        .order_by("order", "pk")
-    )
-    return [{"bone_id": b.pk, "label": b.name, "count": b.n} for b in bones]
+    return [{"bone_id": b.pk, "label": b.name, "count": b.n} for b in bone_counts(closed)]
 
 
 # --- callbacks ------------------------------------------------------------------------------------
@@ -500,17 +680,17 @@ def callback_figures(f: Filters, user, *, now: datetime | None = None) -> dict:
     """The callbacks page's three rates (followups.selectors.visit_rates) over visits due in the
     period, by the visit's department and assignee; stage and category are the source record's,
     so a visit without one drops out when either is chosen."""
-    visits = visible_by_columns(user)
-    if f.department_id:
-        visits = visits.filter(department_id=f.department_id)
-    if f.agent_id:
-        visits = visits.filter(assignee_id=f.agent_id)
-    if f.stage:
-        visits = visits.filter(source_record__stage=f.stage)
-    if f.category_id:
-        visits = visits.filter(source_record__category_id=f.category_id)
-    if f.tier:
-        visits = visits.filter(customer__management_tier=f.tier)
+    visits = _narrowed(
+        visible_by_columns(user),
+        f,
+        {
+            "department_id": "department_id",
+            "agent_id": "assignee_id",
+            "stage": "source_record__stage",
+            "category_id": "source_record__category_id",
+            "tier": "customer__management_tier",
+        },
+    )
     start, end = f.period.bounds()
     rates = visit_rates(visits, since=start, until=end, now=now)
     return {
@@ -558,14 +738,9 @@ def satisfaction(filters: Filters, *, weekly: bool = False) -> Satisfaction:
     with rollups.one_read():
         weeks = {}
         if weekly:
-            by_week: dict = {}
-            for day, histogram in rollups.histograms(since, until, "day", **narrow).items():
-                into = by_week.setdefault(day - timedelta(days=day.weekday()), rollups.empty())
-                for column in rollups.COLUMNS:
-                    into[column] += histogram[column]
             weeks = {
                 monday: survey_selectors.scores_of(rollups.score_counts(h)).csat
-                for monday, h in sorted(by_week.items())
+                for monday, h in sorted(rollups.by_week(since, until, **narrow).items())
             }
         return Satisfaction(
             scores=rollups.scores(since, until, **narrow),
@@ -578,16 +753,17 @@ def satisfaction(filters: Filters, *, weekly: bool = False) -> Satisfaction:
 def _narrow_surveys(qs, filters: Filters, *, record: str):
     """Invitations or responses by the department, agent and stage they name, the customer's
     tier and (through `record`) the record's category."""
-    for column, value in (
-        ("department_id", filters.department_id),
-        ("agent_id", filters.agent_id),
-        ("stage", filters.stage),
-        ("customer__management_tier", filters.tier),
-        (f"{record}__category_id", filters.category_id),
-    ):
-        if value:
-            qs = qs.filter(**{column: value})
-    return qs
+    return _narrowed(
+        qs,
+        filters,
+        {
+            "department_id": "department_id",
+            "agent_id": "agent_id",
+            "stage": "stage",
+            "tier": "customer__management_tier",
+            "category_id": f"{record}__category_id",
+        },
+    )
 
 
 def _satisfaction_counted(filters: Filters, rate, *, weekly: bool) -> Satisfaction:
@@ -645,8 +821,6 @@ def _day(value) -> date:
 
 
 def _department_names(ids) -> dict[int, str]:
-    from servicedesk.core.models import bilingual
-
     rows = Department.objects.filter(pk__in=list(ids)).values_list("pk", "name_en", "name_zh")
     return {pk: bilingual(en, zh) for pk, en, zh in rows}
 
@@ -693,13 +867,13 @@ def by_department(f: Filters, user, chain: survey_selectors.Chain) -> list[dict]
 def by_stage(f: Filters, user, chain: survey_selectors.Chain) -> list[dict]:
     """Records and complaints per stage, in the journey's order, with each stage's CSAT and the
     chain so far (the funnel: the product of every stage's CSAT up to this one)."""
-    rows = dict(
-        (r["stage"], r)
+    rows = {
+        r["stage"]: r
         for r in records_in(f, user)
         .values("stage")
         .annotate(records=Count("pk"), complaints=Count("complaint"))
         .order_by()
-    )
+    }
     csat = {k: v for (kind, k), v in chain.links.items() if kind == "stage"}
     weakest = chain.weakest[1] if chain.weakest and chain.weakest[0] == "stage" else None
     kept, result = None, []
@@ -796,15 +970,7 @@ def report(f: Filters, user, *, now: datetime | None = None, full: bool = True) 
     previous, _sat = headline(f.previous(), user, now=now)
     queue = backlog(f, user, now=now)
     values["backlog"] = queue["backlog"]
-    figures = [
-        Figure(
-            d,
-            values.get(d.key),
-            previous.get(d.key),
-            compared=d.key not in ("backlog", "calls_answered_effectively"),
-        )
-        for d in DEFINITIONS
-    ]
+    figures = [Figure(d, values.get(d.key), previous.get(d.key)) for d in DEFINITIONS]
     result = Report(
         filters=f,
         figures=figures,

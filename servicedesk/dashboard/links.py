@@ -35,8 +35,7 @@ def record_query(f: Filters, **extra) -> list[tuple[str, object]]:
         ("category", f.category_id),
         ("customer_tier", f.tier),
     ]
-    replaced = {k for k in extra}
-    query = [(k, v) for k, v in query if k not in replaced]
+    query = [(k, v) for k, v in query if k not in extra]
     for key, value in extra.items():
         if isinstance(value, list | tuple):
             query.extend((key, v) for v in value)

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.csvio import write_csv
 from servicedesk.audit import selectors as audit_selectors
@@ -19,12 +20,19 @@ from . import charts, exports, kpis, links
 from .forms import filter_form
 
 MANAGERS = (Role.MANAGER, Role.ADMINISTRATOR)
+
+
+def _tables(*, fixed_agent: bool):
+    """The tables a dashboard shows and exports: the agent's page has no desk-wide breakdowns."""
+    return exports.AGENT_TABLES if fixed_agent else exports.TABLES
+
+
 GROUPS = {
-    "satisfaction": kpis.D("Satisfaction"),
-    "complaints": kpis.D("Complaints"),
-    "records": kpis.D("Service records"),
-    "callbacks": kpis.D("Callbacks"),
-    "calls": kpis.D("Calls"),
+    "satisfaction": gettext_lazy("Satisfaction"),
+    "complaints": gettext_lazy("Complaints"),
+    "records": gettext_lazy("Service records"),
+    "callbacks": gettext_lazy("Callbacks"),
+    "calls": gettext_lazy("Calls"),
 }
 
 
@@ -111,26 +119,25 @@ class DashboardView(DeskView):
         if not form.is_valid():
             # Nothing is counted for filters that cannot be used: the form says what to correct.
             return render(request, self.template_name, context, status=400)
-        report = kpis.report(form.filters(), request.user, full=not self.fixed_agent)
-        query = form.filters().as_query()
+        filters = form.filters()
+        report = kpis.report(filters, request.user, full=not self.fixed_agent)
+        query = filters.as_query()
         if self.fixed_agent:
             query.pop("agent", None)
+        tables = _tables(fixed_agent=self.fixed_agent)
         context.update(
             report=report,
             groups=tiles(report, manager=is_manager_or_admin(request.user)),
             step_bars=_step_bars(report),
             ageing_bars=_ageing_bars(report),
-            export=self._exports(urlencode(query)),
-            tables={name: exports.TABLES[name](report) for name in self._tables()},
+            export=self._exports(tables, urlencode(query)),
+            tables={name: exports.TABLES[name](report) for name in tables},
             **self.page_context(request, report),
         )
         return render(request, self.template_name, context)
 
-    def _tables(self):
-        return exports.TABLES if not self.fixed_agent else exports.AGENT_TABLES
-
-    def _exports(self, query: str) -> dict:
-        return {name: f"{reverse(self.export_url, args=[name])}?{query}" for name in self._tables()}
+    def _exports(self, tables, query: str) -> dict:
+        return {name: f"{reverse(self.export_url, args=[name])}?{query}" for name in tables}
 
     def page_context(self, request, report) -> dict:
         f = report.filters
@@ -168,14 +175,16 @@ class ExportView(DeskView):
     fixed_agent = False
 
     def get(self, request, table: str):
-        tables = exports.TABLES if not self.fixed_agent else exports.AGENT_TABLES
-        if table not in tables:
+        if table not in _tables(fixed_agent=self.fixed_agent):
             raise Http404(_("No such table."))
         form = filter_form(request.GET, viewer=request.user, fixed_agent=self.fixed_agent)
         if not form.is_valid():
             messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
             return HttpResponse(messages, status=400, content_type="text/plain; charset=utf-8")
-        report = kpis.report(form.filters(), request.user, full=not self.fixed_agent)
+        # The breakdowns and the charts' data only for a table made of them: the figures, steps
+        # and ageing tables need neither.
+        full = table not in exports.AGENT_TABLES
+        report = kpis.report(form.filters(), request.user, full=full)
         out = io.StringIO()
         write_csv(exports.TABLES[table](report), out)
         since, until = report.filters.period.since, report.filters.period.until

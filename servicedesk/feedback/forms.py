@@ -9,9 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.core.forms import DeskDateField, user_label
+from surveys.results import DEFAULT_PERIOD_DAYS
 
 from .models import CaseKind, SuggestionStatus
 
+# Longer than the survey pages' year: ratings are few (one per record and pair of departments),
+# so two years are still one short read of handover_created_idx.
 MAX_PERIOD_DAYS = 366 * 2
 
 
@@ -166,7 +169,7 @@ class PeriodForm(forms.Form):
         data = super().clean()
         today = timezone.localdate()
         until = data.get("until") or today
-        since = data.get("since") or until - datetime.timedelta(days=89)
+        since = data.get("since") or until - datetime.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
         if since > until:
             raise ValidationError(_("The start is after the end. Swap the two dates."))
         if (until - since).days > MAX_PERIOD_DAYS:

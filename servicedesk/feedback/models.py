@@ -171,9 +171,6 @@ class Suggestion(TimeStampedModel):
     def __str__(self) -> str:
         return self.title
 
-    def allowed_next(self) -> list[str]:
-        return sorted(self.ALLOWED_TRANSITIONS.get(self.status, ()))
-
 
 class Meeting(TimeStampedModel):
     """员工座谈会: a staff meeting's minutes. Managers write them; everyone reads them."""

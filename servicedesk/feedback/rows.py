@@ -9,7 +9,14 @@ from servicedesk.core.models import bilingual
 from servicedesk.core.users import person_name
 from tickets.models import ServiceRecord
 
-from .models import DailyCase, Suggestion
+from .models import DailyCase, Suggestion, SuggestionStatus
+
+# The badge's CSS class per suggestion status, for the box and a suggestion's page alike.
+SUGGESTION_TONES = {
+    SuggestionStatus.ACCEPTED: "ok",
+    SuggestionStatus.IMPLEMENTED: "ok",
+    SuggestionStatus.DECLINED: "danger",
+}
 
 
 def _department(values: dict, prefix: str = "department") -> str:
@@ -59,6 +66,7 @@ class SuggestionRow:
     title: str
     status: str
     status_label: str
+    tone: str  # the status badge's CSS class, "" for a plain one
     created_at: datetime
     author: str  # empty: anonymous to this viewer
     is_anonymous: bool
@@ -73,6 +81,7 @@ def suggestion_row(values: dict, urls: dict) -> SuggestionRow:
         title=values["title"],
         status=values["status"],
         status_label=label(Suggestion, "status", values["status"]),
+        tone=SUGGESTION_TONES.get(values["status"], ""),
         created_at=values["created_at"],
         author=person_name(values["by_first_name"], values["by_last_name"], values["by_username"])
         if shown

@@ -225,17 +225,24 @@ def meeting_recent(user, *, limit: int = 3) -> list[dict]:
 # --- internal customers ---------------------------------------------------------------------------
 
 
+def _ratings_in(since, until, department_id: int | None) -> QuerySet[HandoverRating]:
+    """The ratings of [since, until) (handover_created_idx), of the pairs `department_id` is on
+    either side of when given: the table and the latest ratings read the same rows."""
+    qs = HandoverRating.objects.filter(created_at__gte=since, created_at__lt=until)
+    if department_id is not None:
+        qs = qs.filter(Q(from_department_id=department_id) | Q(to_department_id=department_id))
+    return qs
+
+
 def handover_pairs(*, since, until, department_id: int | None = None) -> list[dict]:
     """Per (from, to) department pair in [since, until): ratings, average and the share of 4–5,
     in one grouped query. `department_id` keeps the pairs it is on either side of.
 
     share_good is core.selectors.rate (None for no ratings: "—"), average is rounded to 2 places.
     """
-    qs = HandoverRating.objects.filter(created_at__gte=since, created_at__lt=until)
-    if department_id is not None:
-        qs = qs.filter(Q(from_department_id=department_id) | Q(to_department_id=department_id))
     rows = (
-        qs.values(
+        _ratings_in(since, until, department_id)
+        .values(
             "from_department_id",
             "from_department__name_en",
             "from_department__name_zh",
@@ -278,9 +285,7 @@ RATING_FIELDS = (
 
 def handover_recent(*, since, until, department_id: int | None = None, limit: int = 20):
     """The latest ratings of the period, with their comments (one query)."""
-    qs = HandoverRating.objects.filter(created_at__gte=since, created_at__lt=until)
-    if department_id is not None:
-        qs = qs.filter(Q(from_department_id=department_id) | Q(to_department_id=department_id))
+    qs = _ratings_in(since, until, department_id)
     return list(qs.order_by("-created_at", "-id").values(*RATING_FIELDS)[:limit])
 
 

@@ -152,7 +152,11 @@ def suggestion_move(
 # --- staff meetings -------------------------------------------------------------------------------
 
 
-def _meeting_fields(*, title, held_on, department_id, notes, decisions) -> dict:
+def _meeting_input(
+    *, by, title, held_on, department_id, attendee_ids, notes, decisions
+) -> tuple[dict, list[int]]:
+    """The minutes' fields and attendees, checked the same way when written and when edited."""
+    _require_manager(by)
     if held_on is None:
         raise DomainError(_("Give the meeting's date."), field="held_on")
     if held_on > timezone.localdate():
@@ -162,13 +166,14 @@ def _meeting_fields(*, title, held_on, department_id, notes, decisions) -> dict:
         and not Department.objects.filter(pk=department_id, is_active=True).exists()
     ):
         raise DomainError(_("Choose an active department."), field="department")
-    return {
+    fields = {
         "title": _text(title, "title", _("Give the meeting a title.")),
         "held_on": held_on,
         "department_id": department_id,
         "notes": (notes or "").strip(),
         "decisions": (decisions or "").strip(),
     }
+    return fields, _active_attendees(attendee_ids)
 
 
 def _active_attendees(attendee_ids) -> list[int]:
@@ -187,15 +192,15 @@ def _active_attendees(attendee_ids) -> list[int]:
 def meeting_create(
     *, by, title, held_on, department_id=None, attendee_ids=(), notes="", decisions=""
 ) -> Meeting:
-    _require_manager(by)
-    fields = _meeting_fields(
+    fields, attendees = _meeting_input(
+        by=by,
         title=title,
         held_on=held_on,
         department_id=department_id,
+        attendee_ids=attendee_ids,
         notes=notes,
         decisions=decisions,
     )
-    attendees = _active_attendees(attendee_ids)
     meeting = Meeting(written_by=by, **fields)
     meeting._history_user = by
     meeting.save()
@@ -218,15 +223,15 @@ def meeting_update(
 ) -> Meeting:
     """Edit minutes two managers may have open at once: a stale version is a ConflictError that
     lists what the other one changed, never a silent overwrite."""
-    _require_manager(by)
-    fields = _meeting_fields(
+    fields, attendees = _meeting_input(
+        by=by,
         title=title,
         held_on=held_on,
         department_id=department_id,
+        attendee_ids=attendee_ids,
         notes=notes,
         decisions=decisions,
     )
-    attendees = _active_attendees(attendee_ids)
 
     def remember_author(obj):
         obj._history_user = by
@@ -245,14 +250,14 @@ def meeting_update(
 # --- internal customers ---------------------------------------------------------------------------
 
 
-def record_departments(record_id: int) -> set[int]:
-    """The departments a record involves: its lead and its collaborating departments."""
-    lead = ServiceRecord.objects.filter(pk=record_id).values_list("lead_department_id", flat=True)
+def record_departments(record: ServiceRecord) -> set[int]:
+    """The departments a loaded record involves: its lead and its collaborating departments (one
+    query, on the through table alone)."""
     through = ServiceRecord.collaborating_departments.through
-    collaborators = through.objects.filter(servicerecord_id=record_id).values_list(
+    collaborators = through.objects.filter(servicerecord_id=record.pk).values_list(
         "department_id", flat=True
     )
-    return {*lead, *collaborators}
+    return {record.lead_department_id, *collaborators}
 
 
 @transaction.atomic
@@ -288,7 +293,7 @@ def handover_rate(
             _("Only a member of the receiving department can rate what it received."),
             field="to_department",
         )
-    involved = record_departments(record.pk)
+    involved = record_departments(record)
     if from_department_id not in involved:
         raise DomainError(
             _("The handing-over department does not work on this record."),

@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from servicedesk.core.exceptions import ConflictError, DomainError
 from servicedesk.core.forms import add_service_error
 from servicedesk.core.jinja_env import id_url
-from servicedesk.core.models import Department
 from servicedesk.core.pagination import window_page
+from servicedesk.core.periods import day_bounds
 from servicedesk.core.roles import Role, is_manager_or_admin
+from servicedesk.core.selectors import user_departments
+from servicedesk.core.transitions import allowed_targets
 from servicedesk.core.views import DeskView
 from tickets.models import ServiceRecord
 
@@ -50,7 +52,7 @@ def _query(request) -> str:
 
 
 def _own_departments(user) -> list[tuple[int, str]]:
-    return [(d.pk, d.name) for d in Department.objects.filter(memberships__user=user).distinct()]
+    return [(d.pk, d.name) for d in user_departments(user)]
 
 
 def _keep_for_retry(form, exc: ConflictError) -> None:
@@ -110,7 +112,8 @@ class CaseListView(DeskView):
 
     def get(self, request):
         manager = is_manager_or_admin(request.user)
-        scopes = ["shared", "mine", *(["unshared", "all"] if manager else [])]
+        # "unshared" and "all" are the managers' (selectors.CASE_SCOPES ends with them).
+        scopes = selectors.CASE_SCOPES if manager else selectors.CASE_SCOPES[:2]
         scope = request.GET.get("scope")
         scope = scope if scope in scopes else "shared"
         kind = request.GET.get("kind")
@@ -200,11 +203,11 @@ class CaseShareView(DeskView):
     roles = MANAGERS
 
     def post(self, request, pk):
-        if not DailyCase.objects.filter(pk=pk).exists():
-            raise Http404(_("No such case."))
         shared = request.POST.get("shared") == "1"
         try:
             services.case_set_shared(by=request.user, case_id=pk, shared=shared)
+        except DailyCase.DoesNotExist as exc:
+            raise Http404(_("No such case.")) from exc
         except DomainError as exc:
             messages.error(request, str(exc.message))
         else:
@@ -277,7 +280,7 @@ def suggestion_page(request, pk, *, form=None, conflict=None, status=200):
     )
     row = rows.suggestion_row(values, page_urls())
     manager = is_manager_or_admin(request.user)
-    allowed = sorted(Suggestion.ALLOWED_TRANSITIONS.get(values["status"], ()))
+    allowed = allowed_targets(Suggestion, values["status"])
     if manager and allowed and form is None:
         form = SuggestionMoveForm(allowed=allowed, initial={"version": values["version"]})
     return render(
@@ -309,7 +312,7 @@ class SuggestionMoveView(DeskView):
         current = Suggestion.objects.filter(pk=pk).values_list("status", flat=True).first()
         if current is None:
             raise Http404(_("No such suggestion."))
-        allowed = sorted(Suggestion.ALLOWED_TRANSITIONS.get(current, ()))
+        allowed = allowed_targets(Suggestion, current)
         form = SuggestionMoveForm(request.POST, allowed=allowed)
         if not form.is_valid():
             return suggestion_page(request, pk, form=form, status=400)
@@ -441,18 +444,19 @@ class MeetingEditView(DeskView):
         )
 
     def post(self, request, pk):
-        meeting = self._meeting(pk)
         form = MeetingForm(request.POST, departments=selectors.department_choices())
         if not form.is_valid():
             return self.get(request, pk, form=form, status=400)
         try:
             services.meeting_update(
                 by=request.user,
-                meeting_id=meeting.pk,
+                meeting_id=pk,
                 # A form without its version is a stale page: compare against the first one.
                 version=form.cleaned_data["version"] or 1,
                 **_meeting_args(form.cleaned_data),
             )
+        except Meeting.DoesNotExist as exc:
+            raise Http404(_("No such meeting.")) from exc
         except ConflictError as exc:
             _keep_for_retry(form, exc)
             return self.get(request, pk, form=form, conflict=exc.changes, status=409)
@@ -482,7 +486,7 @@ class HandoverSummaryView(DeskView):
                 form = PeriodForm({}, departments=departments)
                 form.is_valid()
             data = form.cleaned_data
-            since, until = _day_bounds(data["since"], data["until"])
+            since, until = day_bounds(data["since"], data["until"])
             period = (data["since"], data["until"])
             pairs = [
                 rows.pair_row(v)
@@ -509,16 +513,6 @@ class HandoverSummaryView(DeskView):
             },
             status=400 if invalid else 200,
         )
-
-
-def _day_bounds(first, last):
-    """[start of `first`, start of the day after `last`) in the active time zone."""
-    import datetime
-
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(first, datetime.time.min, tzinfo=tz)
-    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
-    return start, end
 
 
 def _record_id(raw) -> int | None:

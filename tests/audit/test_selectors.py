@@ -106,15 +106,18 @@ def test_managers_see_every_review_and_an_agent_only_their_own(agent, manager, a
 
 def test_my_reviews_are_newest_first_and_bounded(agent, django_assert_num_queries):
     form = CheckFormFactory(items=0)
+    department = DepartmentFactory()
     now = timezone.now()
     for i in range(15):
         Review.objects.create(
             form=form, record=RecordFactory(), agent=agent, points=i % 6, max_points=5,
-            created_at=now - timedelta(days=i),
+            department=department, created_at=now - timedelta(days=i),
         )  # fmt: skip
     with django_assert_num_queries(1):
         mine = selectors.reviews_for(agent)
         refs = [r.record.reference for r in mine]
-    assert len(mine) == selectors.MY_REVIEWS_LIMIT == len(refs)
+        # What the review table (audit/_review_table.html, the agent dashboard) shows per row.
+        shown = [(r.agent.username, r.department, r.form.name, r.reviewer) for r in mine]
+    assert len(mine) == selectors.MY_REVIEWS_LIMIT == len(refs) == len(shown)
     assert [r.created_at for r in mine] == sorted((r.created_at for r in mine), reverse=True)
     assert selectors.reviews_for(agent, limit=3) == mine[:3]

@@ -199,3 +199,21 @@ def test_the_dashboard_runs_a_bounded_number_of_queries(db, frozen, django_asser
     agent.get(reverse("dashboard:me"))
     with django_assert_max_num_queries(41):
         assert agent.get(reverse("dashboard:me"), QUERY).status_code == 200
+
+
+def test_an_export_of_the_figures_reads_no_breakdowns(
+    generated, frozen, django_assert_max_num_queries
+):
+    # given the manager's dashboard warmed up (content types, sessions)
+    client = _client(generated.manager)
+    client.get(reverse("dashboard:index"))
+    # when the figures are exported, the breakdowns, trend and fishbone are not computed
+    with django_assert_max_num_queries(36):
+        figures = client.get(reverse("dashboard:export", args=["figures"]), QUERY)
+    # then the file is the page's figures all the same, and a breakdown's export still has its rows
+    assert figures.status_code == 200
+    assert len(_csv(figures)) - 1 == len(
+        _api(generated.manager).get("/api/v1/kpis/", QUERY).json()["figures"]
+    )
+    departments = client.get(reverse("dashboard:export", args=["departments"]), QUERY)
+    assert len(_csv(departments)) - 1 == len(generated.departments)

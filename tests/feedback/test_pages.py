@@ -2,7 +2,7 @@
 do next, conflicts shown, and bounded queries with enough rows that an N+1 would show."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -175,6 +175,8 @@ def test_unknown_pages_are_404(client, manager):
                 "/feedback/meetings/999/edit/", "/feedback/handovers/new/?record=999"):  # fmt: skip
         assert client.get(url).status_code == 404, url
     assert client.post("/feedback/cases/999/share/", {"shared": "1"}).status_code == 404
+    minutes = {"held_on": timezone.localdate().isoformat(), "title": "Weekly", "version": 1}
+    assert client.post("/feedback/meetings/999/edit/", minutes).status_code == 404
     assert client.post("/feedback/suggestions/999/status/", {}).status_code == 404
 
 
@@ -251,6 +253,28 @@ def test_an_illegal_status_is_refused_on_the_form(client, manager, agent):
     )
     assert response.status_code == 400
     assert Suggestion.objects.get().status == SuggestionStatus.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("status", "badge"),
+    [
+        (SuggestionStatus.SUBMITTED, 'class="badge"'),
+        (SuggestionStatus.UNDER_REVIEW, 'class="badge"'),
+        (SuggestionStatus.ACCEPTED, 'class="badge ok"'),
+        (SuggestionStatus.IMPLEMENTED, 'class="badge ok"'),
+        (SuggestionStatus.DECLINED, 'class="badge danger"'),
+    ],
+)
+def test_a_suggestions_badge_has_one_tone_on_the_box_and_its_page(client, agent, status, badge):
+    # given a suggestion in each status
+    suggestion = SuggestionFactory(
+        author=agent, status=status, response="No" if status == "declined" else ""
+    )
+    client.force_login(agent)
+    # then the box's row and the suggestion's page show the same badge
+    for url in ("/feedback/suggestions/", f"/feedback/suggestions/{suggestion.pk}/"):
+        page = client.get(url).content.decode()
+        assert f"<span {badge}>{suggestion.get_status_display()}</span>" in page, url
 
 
 def test_an_agent_cannot_post_a_status(client, agent, colleague):
@@ -366,6 +390,26 @@ def test_internal_customers_refuses_bad_periods_with_a_message(client, manager, 
     response = client.get(f"/feedback/handovers/?{query}")
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_internal_customers_period_is_whole_days_in_the_users_time_zone(
+    client, manager, department, technical
+):
+    # given ratings just inside and just outside 1–31 March in the desk's time zone
+    tz = timezone.get_current_timezone()
+    for at in (
+        datetime(2026, 3, 1, 0, 0, tzinfo=tz),
+        datetime(2026, 3, 31, 23, 59, tzinfo=tz),
+        datetime(2026, 2, 28, 23, 59, tzinfo=tz),
+        datetime(2026, 4, 1, 0, 0, tzinfo=tz),
+    ):
+        RatingFactory(from_department=department, to_department=technical, created_at=at)
+    client.force_login(manager)
+    # when the manager asks for March
+    page = client.get("/feedback/handovers/?since=2026-03-01&until=2026-03-31").content.decode()
+    # then the two ratings of March are counted, and only they
+    assert "<td>2</td>" in page
+    assert "<td>4</td>" not in page and "<td>3</td>" not in page
 
 
 def test_internal_customers_empty_period_says_what_to_do(client, manager):

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from servicedesk.core.periods import day_bounds
 from servicedesk.core.roles import Role
 from surveys import rollups, selectors
 from surveys.models import RolledDay, SurveyAgentDay, SurveyDay, SurveyResponse
@@ -43,7 +44,7 @@ def world(db):
 
 
 def _recount(**where):
-    start, end = rollups.day_bounds(SINCE, UNTIL)
+    start, end = day_bounds(SINCE, UNTIL)
     rows = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     return selectors.scores(rows.filter(**where))
 
@@ -77,7 +78,7 @@ def test_every_filter_matches_a_recount(world, share):
 def test_every_grouping_matches_a_recount(world, share, group):
     _roll(share)
     grouped = rollups.scores_by(SINCE, UNTIL, group)
-    start, end = rollups.day_bounds(SINCE, UNTIL)
+    start, end = day_bounds(SINCE, UNTIL)
     rows = list(SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end))
 
     def key(r):
@@ -98,7 +99,7 @@ def test_every_grouping_matches_a_recount(world, share, group):
 
 def test_the_chain_matches_the_selectors(world):
     _roll("half")
-    start, end = rollups.day_bounds(SINCE, UNTIL)
+    start, end = day_bounds(SINCE, UNTIL)
     rows = SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     assert rollups.satisfaction_chain(SINCE, UNTIL) == selectors.satisfaction_chain(rows)
 
@@ -167,7 +168,7 @@ def test_a_user_in_another_time_zone_is_counted_from_the_responses(world):
     with timezone.override("America/New_York"):
         parts = rollups.split(SINCE, UNTIL)
         assert parts.rolled == [] and parts.live == [(SINCE, UNTIL)]
-        start, end = rollups.day_bounds(SINCE, UNTIL)
+        start, end = day_bounds(SINCE, UNTIL)
         expected = selectors.scores(
             SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
         )

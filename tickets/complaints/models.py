@@ -194,6 +194,12 @@ class ComplaintStepEntry(models.Model):
         return f"{self.complaint_id} {self.step} #{self.round}"
 
 
+def overdue_actions(today=None) -> Q:
+    """An action still open after its date: the lists' "overdue", the escalation and the
+    dashboards all count it this way."""
+    return Q(done_at=None, due_date__lt=today or timezone.localdate())
+
+
 class ComplaintAction(models.Model):
     """Step 5's work (记录下来,按期完成): each action has an owner and a due date. Telling the
     customer in advance moves the date; past due without that is a surprise breach."""

@@ -9,7 +9,15 @@ from servicedesk.core.models import StatusChange
 from servicedesk.core.selectors import rate, time_in_states
 
 from ..visibility import audience_visible
-from .models import STEPS, Complaint, ComplaintAction, ComplaintStepEntry, Outcome, Step
+from .models import (
+    STEPS,
+    Complaint,
+    ComplaintAction,
+    ComplaintStepEntry,
+    Outcome,
+    Step,
+    overdue_actions,
+)
 
 
 def complaint_visible(user) -> QuerySet[Complaint]:
@@ -47,9 +55,7 @@ def complaint_narrow(
     elif state == "closed":
         qs = qs.filter(step=Step.CLOSED)
     if overdue:
-        late = ComplaintAction.objects.filter(
-            complaint=OuterRef("pk"), done_at=None, due_date__lt=timezone.localdate()
-        )
+        late = ComplaintAction.objects.filter(overdue_actions(), complaint=OuterRef("pk"))
         qs = qs.filter(Exists(late))
     if recovered:
         qs = qs.filter(step=Step.CLOSED, outcome=Outcome.SATISFIED)
@@ -159,7 +165,7 @@ def surprise_breaches(queryset: QuerySet | None = None) -> QuerySet[ComplaintAct
     action done by its new date is no breach; reported apart from merely overdue ones."""
     qs = queryset if queryset is not None else ComplaintAction.objects.all()
     done_day = TruncDate("done_at", tzinfo=timezone.get_current_timezone())
-    open_late = Q(done_at=None, due_date__lt=timezone.localdate())
+    open_late = overdue_actions()
     done_late = Q(done_at__isnull=False, done_day__gt=F("due_date"))
     return qs.annotate(done_day=done_day).filter(open_late | done_late)
 

@@ -31,6 +31,7 @@ from .models import (
     Outcome,
     Severity,
     Step,
+    overdue_actions,
 )
 
 EVENT = "complaint_step_changed"
@@ -351,7 +352,7 @@ def complaint_actions_escalate(*, today=None) -> int:
     once: the customer was promised that date (a surprise breach unless they were told)."""
     today = today or timezone.localdate()
     return _announce_once(
-        ComplaintAction.objects.filter(done_at=None, escalated_at=None, due_date__lt=today),
+        ComplaintAction.objects.filter(overdue_actions(today), escalated_at=None),
         claim="escalated_at",
         verb="complaint_action_late",
         title=_("Complaint action late since %(date)s: %(action)s (%(ref)s)"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from servicedesk.core.jinja_env import id_url
 from servicedesk.core.models import Department
 from servicedesk.core.pagination import window_page
+from servicedesk.core.periods import day_bounds
 from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.users import display_name
 from servicedesk.core.views import DeskView
@@ -25,7 +26,7 @@ from .forms import ListNarrowForm, StepForms
 from .models import HANDLED_STEPS, Complaint, Step
 from .rootcause.models import CauseBone
 from .rootcause.selectors import complaints_closed_in, complaints_on_bone
-from .rootcause.views import cause_context, day_bounds
+from .rootcause.views import cause_context
 from .rows import ROW_FIELDS, complaint_row
 from .services import REVISABLE
 

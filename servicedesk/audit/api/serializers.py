@@ -20,6 +20,7 @@ from ..models import (
     FormKind,
     Review,
 )
+from ..selectors import form_max_points
 
 
 # Declared inline, not as a named enum: `kind` already names other models' enums in the schema.
@@ -52,7 +53,7 @@ class CheckFormOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_max_points(self, form) -> int:
-        return sum(item.max_points for item in form.items.all())
+        return form_max_points(form)
 
 
 class CheckFormRefSerializer(serializers.Serializer):

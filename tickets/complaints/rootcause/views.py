@@ -2,7 +2,7 @@
 (`cause_context` feeds the section the complaint page includes). Thin shells over
 rootcause.selectors (reads) and rootcause.services (writes)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from servicedesk.core.exceptions import ConflictError, DomainError
 from servicedesk.core.pagination import window_page
+from servicedesk.core.periods import day_bounds
 from servicedesk.core.roles import Role, is_manager_or_admin
 from servicedesk.core.selectors import department_list
 from servicedesk.core.users import display_name
@@ -54,14 +55,6 @@ class Choices:
     @property
     def bone_choices(self) -> list[tuple[int, str]]:
         return [(b.pk, b.name) for b in self.bones]
-
-
-def day_bounds(since: date, until: date) -> tuple[datetime, datetime]:
-    """[start of `since`, start of the day after `until`) in the user's time zone."""
-    tz = timezone.get_current_timezone()
-    start = timezone.make_aware(datetime.combine(since, time.min), tz)
-    end = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min), tz)
-    return start, end
 
 
 def _short(day: date) -> str:

@@ -1,0 +1,15 @@
+"""Whole days as moments: the one rule for turning a range of calendar days into the aware
+datetimes a query on a timestamp's index can use."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+
+def day_bounds(since: date, until: date, tz=None) -> tuple[datetime, datetime]:
+    """[start of `since`, start of the day after `until`) in `tz` (the user's by default)."""
+    tz = tz or timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(since, time.min), tz),
+        timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min), tz),
+    )
