@@ -7,6 +7,7 @@ it sets Django up with servicedesk.settings.bench unless DJANGO_SETTINGS_MODULE 
 import math
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -20,11 +21,17 @@ from urllib.parse import quote  # noqa: E402
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 BENCH_USER = "chen"  # a manager: sees the department queues, the widest staff view
 WRITE_PREFIX = "BENCH-WRITE"  # subject of records made by the API create benchmark
 TOKEN_NAME = "bench-load"  # noqa: S105 - API tokens made for the API create benchmark
 DEEP_PAGE = 200  # or the last page, when the bench user sees fewer records
+SUBMIT_SUBJECT = "bench-submit:"  # subject prefix of the links the storing submit answers
+# Links made for the storing submit: bench/run.py asks for enough for its runs (a few for
+# count_queries.py); unused ones are deleted too.
+SUBMIT_LINKS = int(os.environ.get("BENCH_SURVEY_LINKS", "100"))
+SUBMIT_WARM = 4  # links for the harness's warm requests and count_queries.py
 
 # name -> what the table calls it
 LABELS = {
@@ -54,8 +61,11 @@ LABELS = {
     "complaint_list_agent": "complaint list, as a one-department agent `/complaints/`",
     "complaint_detail": "complaint page, six steps and actions `/complaints/<id>/`",
     "api_complaints": "API complaints `GET /api/v1/complaints/`",
+    "dashboard": "manager dashboard, last 90 days `/dashboard/?since=&until=`",
+    "api_kpis": "API KPIs, last 90 days `GET /api/v1/kpis/?since=&until=`",
     "survey_answer_page": "survey answer page, public `/s/<token>/`",
     "survey_submit_limited": "survey submit, past the per-link limit (429) `POST /s/<token>/`",
+    "survey_submit": "survey submit, storing an answer `POST /s/<token>/`, a fresh link each",
     "survey_results": "survey results, after-service `/surveys/results/<id>/`",
     "survey_responses": "survey responses, first page `/surveys/`",
     "api_survey_responses": "API survey responses `GET /api/v1/survey-responses/`",
@@ -171,10 +181,9 @@ def survey_links() -> tuple[str, str] | None:
     """Two fresh links to the after-service survey (tokens are only known when made: the database
     keeps their hashes): one for the answer page, one whose per-link submit limit is used up.
 
-    The submit is measured past its limit because a storing submit cannot be repeated under wrk:
-    a link answers once, PER_TOKEN allows 10 submits per link and PER_ADDRESS 60 per address an
-    hour (every wrk request comes from 127.0.0.1), so after the first few requests every submit,
-    valid or not, is the 429 page. That refusal is what a flood of one link costs the desk."""
+    This submit is measured past its per-link limit (settings.SURVEY_SUBMITS_PER_LINK a link an
+    hour): the 429 page is what a flood of one link costs the desk. The storing submit has links
+    of its own (submit_links())."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -205,11 +214,74 @@ def survey_links() -> tuple[str, str] | None:
             break
     if len(links) < 2:
         return None
-    limit, window = public.PER_TOKEN
+    limit, window = public.per_token()
     for _ in range(limit + 1):
         allow(f"survey:token:{links[1].pk}", limit=limit, window=window)
     FACTS["survey_invitations_made"] = [i.pk for i in links]
     return services.token_for(links[0]), services.token_for(links[1])
+
+
+def submit_links() -> dict | None:
+    """Fresh unanswered links to the after-service survey for the storing submit, one per
+    request: tokens are derived when made and only their hashes are stored, so they are made
+    here, written to a file that bench/survey_submit.lua walks, and deleted by cleanup().
+    Returns {"warm": [paths], "file": path, "form": answers} or None without the template.
+
+    Written in bulk: survey_invite's frequency limit would allow one link per customer a month,
+    and what is measured is the answer, not the invitation. The answers are high (no complaint
+    opened: the loop is the worker's, after commit) and name no agent."""
+    import secrets
+    import tempfile
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Customer
+    from servicedesk.core.models import hash_token
+    from surveys import services
+    from surveys.models import Channel, Kind, SurveyInvitation, SurveyTemplate
+
+    template = SurveyTemplate.objects.filter(key="after-service", is_active=True).first()
+    customers = list(
+        Customer.objects.filter(is_archived=False)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[2000:2500]
+    )
+    if template is None or not customers:
+        return None
+    now = timezone.now()
+    run = secrets.token_hex(3)  # session.py and count_queries.py each make their own
+    links = []
+    for n in range(SUBMIT_LINKS + SUBMIT_WARM):
+        invitation = SurveyInvitation(
+            template=template,
+            customer_id=customers[n % len(customers)],
+            subject=f"{SUBMIT_SUBJECT}{run}:{n}",
+            channel=Channel.LINK,
+            token_salt=secrets.token_hex(16),
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+            created_by=bench_user(),
+        )
+        invitation.token_hash = hash_token(services.token_for(invitation))
+        links.append(invitation)
+    SurveyInvitation.objects.bulk_create(links, batch_size=2000)
+    paths = [f"/s/{services.token_for(i)}/" for i in links]
+    fd, name = tempfile.mkstemp(prefix="desk-bench-survey-links-", suffix=".txt")
+    with os.fdopen(fd, "w") as out:
+        out.write("\n".join(paths[SUBMIT_WARM:]) + "\n")
+    form = {}
+    for q in template.questions.all():
+        if q.kind == Kind.RATING:
+            form[f"q{q.pk}"] = "5"
+        elif q.kind == Kind.NPS:
+            form[f"q{q.pk}"] = "10"
+        elif q.kind == Kind.CHOICE and q.choices:
+            form[f"q{q.pk}"] = q.choice_pairs()[0][0]
+        elif q.kind == Kind.TEXT:
+            form[f"q{q.pk}"] = "Quick and friendly, thank you."
+    FACTS["survey_submit_links"] = len(links)
+    return {"warm": paths[:SUBMIT_WARM], "file": name, "form": form}
 
 
 def api_token() -> str:
@@ -271,6 +343,8 @@ def endpoints(token: str = "") -> list[dict]:
     FACTS["complaint_agent"] = one_dept.username if one_dept else None
     FACTS["complaints_visible_to_agent"] = complaint_visible(one_dept).count() if one_dept else None
     as_one_dept = {"Cookie": login_cookie(one_dept)} if one_dept else {}
+    until = timezone.localdate()
+    period = FACTS["dashboard_period"] = f"since={until - timedelta(days=89)}&until={until}"
     rows = [
         {"name": "floor", "path": f"/bench/floor/{department.pk}/"},
         {"name": "my_work", "path": "/"},
@@ -315,6 +389,9 @@ def endpoints(token: str = "") -> list[dict]:
         {"name": "complaint_list_agent", "path": "/complaints/", "headers": as_one_dept},
         {"name": "complaint_detail", "path": f"/complaints/{complaint}/"},
         {"name": "api_complaints", "path": "/api/v1/complaints/"},
+        # The manager's dashboard and its API over the last 90 days (issue 12), as the bench user.
+        {"name": "dashboard", "path": f"/dashboard/?{period}"},
+        {"name": "api_kpis", "path": f"/api/v1/kpis/?{period}"},
     ]
     rows += survey_rows()
     if not agent:
@@ -354,6 +431,20 @@ def survey_rows() -> list[dict]:
                 "body": {"note": "refused before the answers are read"},
             },
         ]
+        submit = submit_links()
+        if submit:
+            rows.append(
+                {
+                    "name": "survey_submit",
+                    "method": "POST",
+                    "path": submit["warm"][0],
+                    "warm_paths": submit["warm"],
+                    "headers": public,
+                    "form": submit["form"],
+                    "script": "survey_submit.lua",
+                    "links_file": submit["file"],
+                }
+            )
     if template is not None:
         rows.append({"name": "survey_results", "path": f"/surveys/results/{template.pk}/"})
     rows += [
@@ -383,13 +474,42 @@ def cleanup(tokens: bool = True) -> dict:
         links = SurveyInvitation.objects.filter(
             created_by__username=BENCH_USER, channel=Channel.LINK, response__isnull=True
         ).delete()[0]
+        answered = submit_cleanup()
         removed = ApiToken.objects.filter(name=TOKEN_NAME, user__username=BENCH_USER).delete()[0]
     return {
         "records": len(ids),
         "deleted_rows": deleted + deleted_history,
         "tokens": removed,
         "survey_links": links,
+        **({"survey_answers": answered} if tokens else {}),
     }
+
+
+def submit_cleanup() -> dict:
+    """Delete what the storing submit made: its links (answered or not), their responses and
+    answers, the survey_answered events they emitted (with their deliveries) and the links files.
+    The days they touched are today's, so no daily sum counted them."""
+    import glob
+    import tempfile
+
+    from servicedesk.core.models import DomainEvent
+    from surveys.models import Answer, SurveyInvitation, SurveyResponse
+
+    invitations = SurveyInvitation.objects.filter(
+        created_by__username=BENCH_USER, subject__startswith=SUBMIT_SUBJECT
+    )
+    ids = list(invitations.values_list("pk", flat=True))
+    responses = SurveyResponse.objects.filter(invitation_id__in=ids)
+    response_ids = list(responses.values_list("pk", flat=True))
+    events = DomainEvent.objects.filter(
+        name="survey_answered", payload__invitation_id__in=ids
+    ).delete()[0]
+    answers = Answer.objects.filter(response_id__in=response_ids).delete()[0]
+    responses = responses.delete()[0]
+    links = invitations.delete()[0]
+    for name in glob.glob(os.path.join(tempfile.gettempdir(), "desk-bench-survey-links-*")):
+        os.remove(name)
+    return {"links": links, "responses": responses, "answers": answers, "events": events}
 
 
 def drop_token(key: str) -> None:

@@ -320,12 +320,15 @@ ROLLUP_TABLES = [
     "surveys_surveyagentday",
     "surveys_answerday",
     "surveys_rolledday",
+    "surveys_invitationday",
+    "surveys_invitationrolledday",
 ]
 
 
 def roll_all(cursor) -> int:
-    """Sum every closed day into the survey rollups, as the hourly beat would have (the COPY sent
-    no signals and ran no beat), then refresh their statistics; returns the days summed."""
+    """Sum every closed day into the survey rollups (the responses' and the invitations'), as the
+    hourly beat would have (the COPY sent no signals and ran no beat), then refresh their
+    statistics; returns the days summed."""
     from surveys import rollups
 
     days = rollups.roll_pending(limit=100_000)

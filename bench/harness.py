@@ -23,6 +23,7 @@ import threading
 import time
 from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -231,6 +232,10 @@ def wrk(port, endpoint, *, seconds, conns, threads, cookie, headers):
         BENCH_BODY=json.dumps(endpoint["body"]) if endpoint.get("body") else "",
         BENCH_COOKIE=cookie,
         BENCH_HEADERS="|".join(f"{k}: {v}" for k, v in hdrs.items()),
+        # A form post (the public survey page) and, for a script that walks them, its paths.
+        BENCH_FORM=urlencode(endpoint["form"]) if endpoint.get("form") else "",
+        BENCH_PATHS=endpoint.get("links_file", ""),
+        BENCH_THREADS=str(threads),
     )
     cmd = [
         "wrk",
@@ -240,7 +245,7 @@ def wrk(port, endpoint, *, seconds, conns, threads, cookie, headers):
         "--timeout",
         "30s",
         "-s",
-        str(BENCH / "report.lua"),
+        str(BENCH / endpoint.get("script", "report.lua")),
         f"http://127.0.0.1:{port}{endpoint['path']}",
     ]
     out = subprocess.run(
@@ -252,13 +257,19 @@ def wrk(port, endpoint, *, seconds, conns, threads, cookie, headers):
     return json.loads(line[8:])
 
 
-def _request_args(endpoint, cookie, headers):
+def _request_args(endpoint, cookie, headers, n=0):
+    """The n-th single request's method, path, body and headers: an endpoint whose requests
+    each need a path of their own (a survey link answers once) gives `warm_paths`."""
     hdrs = {"Cookie": cookie, **headers, **endpoint.get("headers", {})}
     body = None
-    if endpoint.get("body"):
+    if endpoint.get("form"):
+        body = urlencode(endpoint["form"])
+        hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+    elif endpoint.get("body"):
         body = json.dumps(endpoint["body"])
         hdrs["Content-Type"] = "application/json"
-    return endpoint.get("method", "GET"), endpoint["path"], body, hdrs
+    paths = endpoint.get("warm_paths") or [endpoint["path"]]
+    return endpoint.get("method", "GET"), paths[n % len(paths)], body, hdrs
 
 
 class Measure:
@@ -273,9 +284,9 @@ class Measure:
     def prepare(self):
         opts, server = self.opts, self.server
         self.drains.append(server.drain())
-        method, path, body, hdrs = _request_args(self.endpoint, self.cookie, self.headers)
         warm = []
-        for _ in range(server.workers):
+        for n in range(server.workers):
+            method, path, body, hdrs = _request_args(self.endpoint, self.cookie, self.headers, n)
             status, ms = one_request(server.port, method, path, body, hdrs, opts.seq_timeout)
             warm.append((status, round(ms, 1)))
             if status is None:

@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from servicedesk.core import views as core_views
 from servicedesk.core.api.views import api_not_found
 from servicedesk.core.forms import LoginForm
+from servicedesk.securitylog.views import TwoFactorView
 from surveys import public as survey_public
 
 api_v1 = [
@@ -23,6 +25,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # One sign-in form for everyone, with the lock-out and the authenticator code (securitylog).
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
@@ -32,6 +36,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("account/two-factor/", TwoFactorView.as_view(), name="two_factor"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),

@@ -65,9 +65,24 @@ class SurveysConfig(AppConfig):
         post_delete.connect(
             _reopen, sender="surveys.SurveyResponse", dispatch_uid="surveys.reopen_deleted"
         )
+        # An invitation sent, answered, cancelled or deleted reopens its day of invitation sums.
+        post_save.connect(
+            _reopen_invitation, sender="surveys.SurveyInvitation", dispatch_uid="surveys.reopen_inv"
+        )
+        post_delete.connect(
+            _reopen_invitation,
+            sender="surveys.SurveyInvitation",
+            dispatch_uid="surveys.reopen_inv_deleted",
+        )
 
 
 def _reopen(sender, instance, **kwargs) -> None:
     from . import rollups
 
     rollups.reopen(instance.submitted_at)
+
+
+def _reopen_invitation(sender, instance, **kwargs) -> None:
+    from . import rollups
+
+    rollups.reopen_invitations(instance.created_at)

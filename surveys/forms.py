@@ -6,11 +6,15 @@ services.clean_answers is the one rule for them (the public page and the API use
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.core.forms import DeskDateField
+from customers.models import ManagementTier
+from servicedesk.core.forms import DeskDateField, UserChoiceField
+from servicedesk.core.models import Department
+from tickets.models import ServiceCategory, Stage
 
 from .models import RATING_RANGE, Kind
 
@@ -36,6 +40,37 @@ class ResponseFilterForm(forms.Form):
             ("customer", _("The customer (link or e-mail)")),
             ("staff", _("Staff, on a call")),
         ],
+    )
+    # What the answer names, as the dashboards count it (servicedesk.dashboard.kpis): each column
+    # has an index with the list's order, bar the stage, which has three values.
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("Any stage")), *Stage.choices]
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.order_by("code"),
+        required=False,
+        empty_label=_("Any department"),
+    )
+    # Hidden fields the dashboards' links carry: a select of every user would be long, and the
+    # category and tier reach the answer through its record and customer.
+    agent = UserChoiceField(
+        label=_("Agent"),
+        queryset=get_user_model().objects.all(),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=ServiceCategory.objects.all(),
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    customer_tier = forms.ChoiceField(
+        label=_("Customer tier"),
+        required=False,
+        choices=[("", ""), *ManagementTier.choices],
+        widget=forms.HiddenInput,
     )
 
     def __init__(self, data=None, *, templates: dict[int, str]):
@@ -66,6 +101,16 @@ class ResponseFilterForm(forms.Form):
             responses = responses.filter(is_low=True)
         elif score:
             responses = responses.filter(rating=int(score))
+        if data.get("stage"):
+            responses = responses.filter(stage=data["stage"])
+        if data.get("department"):
+            responses = responses.filter(department_id=data["department"].pk)
+        if data.get("agent"):
+            responses = responses.filter(agent_id=data["agent"].pk)
+        if data.get("category"):
+            responses = responses.filter(invitation__record__category_id=data["category"].pk)
+        if data.get("customer_tier"):
+            responses = responses.filter(customer__management_tier=data["customer_tier"])
         if data.get("entered") == "staff":
             responses = responses.filter(entered_by__isnull=False)
         elif data.get("entered") == "customer":

@@ -452,3 +452,41 @@ class AnswerDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}/{self.question_id}"
+
+
+# The invitations of a closed day, summed by the day they were made (the response rate's base).
+# Their own marker, apart from RolledDay: an answer arriving days after its invitation reopens the
+# invitation's day, and must not send that day's responses back to being counted one by one.
+
+
+class InvitationRolledDay(models.Model):
+    day = models.DateField(primary_key=True)
+    rolled_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
+
+
+class InvitationDay(models.Model):
+    """Invitations made on one day with one key, cancelled ones left out: how many, how many
+    delivered and how many answered (selectors.RATE_COUNTS). Departments are plain ids, 0 for
+    none."""
+
+    day = models.DateField()
+    template_id = models.PositiveIntegerField()
+    stage = models.CharField(max_length=20, blank=True)
+    department_key = models.PositiveIntegerField(default=0)
+    invited = models.PositiveIntegerField(default=0)
+    delivered = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "template_id", "stage", "department_key"],
+                name="survey_invitation_day_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}/{self.template_id}"

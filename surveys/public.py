@@ -4,6 +4,7 @@ An unknown token is a 404 and a used or expired one a 410, each a plain page tha
 about the invitation. Submissions are rate-limited per token and per address (core.ratelimit).
 """
 
+from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,8 +19,19 @@ from . import services
 from .forms import answer_fields
 from .models import InvitationStatus
 
-PER_TOKEN = (10, 3600)  # submits per link per hour
-PER_ADDRESS = (60, 3600)  # submits per client address per hour
+WINDOW = 3600  # seconds: the limits count the submits of the last hour
+
+
+def per_token() -> tuple[int, int]:
+    """(submits, seconds) allowed per link: settings.SURVEY_SUBMITS_PER_LINK, read per request."""
+    return settings.SURVEY_SUBMITS_PER_LINK, WINDOW
+
+
+def per_address() -> tuple[int, int]:
+    """(submits, seconds) allowed per client address: settings.SURVEY_SUBMITS_PER_ADDRESS."""
+    return settings.SURVEY_SUBMITS_PER_ADDRESS, WINDOW
+
+
 OPT_INS = ("meeting", "supervisor", "contact")
 
 
@@ -66,8 +78,9 @@ class AnswerView(View):
         if invitation is None:
             return _gone(request, "unknown", 404)
         translation.activate(invitation.language)
-        if not allow(f"survey:token:{invitation.pk}", limit=PER_TOKEN[0], window=PER_TOKEN[1]) or (
-            not allow(f"survey:ip:{_address(request)}", limit=PER_ADDRESS[0], window=PER_ADDRESS[1])
+        (per_link, window), (per_ip, ip_window) = per_token(), per_address()
+        if not allow(f"survey:token:{invitation.pk}", limit=per_link, window=window) or (
+            not allow(f"survey:ip:{_address(request)}", limit=per_ip, window=ip_window)
         ):
             return _gone(request, "busy", 429)
         try:
@@ -107,7 +120,8 @@ class ThanksView(View):
         invitation, response = self._response(token)
         if response is None:
             return _gone(request, "unknown", 404)
-        if not allow(f"survey:ip:{_address(request)}", limit=PER_ADDRESS[0], window=PER_ADDRESS[1]):
+        per_ip, window = per_address()
+        if not allow(f"survey:ip:{_address(request)}", limit=per_ip, window=window):
             translation.activate(invitation.language)
             return _gone(request, "busy", 429)
         chosen = frozenset(name for name in OPT_INS if request.POST.get(name))

@@ -23,7 +23,6 @@ from .models import (
     TANGIBLE_STANDARDS,
     Aim,
     Answer,
-    InvitationStatus,
     Kind,
     Question,
     SurveyInvitation,
@@ -64,28 +63,18 @@ class Period:
 
 
 def invitations_in(period: Period, template_id: int | None = None) -> QuerySet[SurveyInvitation]:
-    """Invitations made in the period: their answers may come later, as the rate asks."""
+    """Invitations made in the period: their answers may come later, as the rate asks. The pages
+    read the rate from surveys.rollups' sums; this is the recount they must equal."""
     start, end = period.bounds()
     invitations = SurveyInvitation.objects.filter(created_at__gte=start, created_at__lt=end)
     return invitations if template_id is None else invitations.filter(template_id=template_id)
 
 
 # --- scores grouped by a key ---------------------------------------------------------------------
-# The responses' figures come from surveys.rollups (daily sums, exact: days not yet summed are
-# counted from the responses); the response rate from the invitations, grouped in one query.
+# The responses' figures and the response rate come from surveys.rollups (daily sums, exact: days
+# not yet summed are counted from the responses and the invitations).
 
 EMPTY_SCORES = selectors.Scores(answers=0, rated=0, csat=None, nps=None, nps_answers=0, low=0)
-
-
-def response_rate_grouped(invitations: QuerySet[SurveyInvitation], key: str) -> dict:
-    """{value of `key`: answered / delivered} as selectors.response_rate counts them."""
-    rows = (
-        invitations.exclude(status=InvitationStatus.CANCELLED)
-        .values(key)
-        .annotate(**selectors.RATE_COUNTS)
-        .order_by(key)
-    )
-    return {row[key]: selectors.rate_of(row) for row in rows}
 
 
 # --- the overview ---------------------------------------------------------------------------------
@@ -101,14 +90,14 @@ class TemplateLine:
 
 
 def overview(period: Period) -> list[TemplateLine]:
-    """Every template with its headline figures in the period and the one before: at most 9
+    """Every template with its headline figures in the period and the one before: at most 11
     queries."""
     before = period.previous()
     with rollups.one_read():
         now, then = (rollups.scores_by(p.since, p.until, "template") for p in (period, before))
-    rate, rate_then = (
-        response_rate_grouped(invitations_in(p), "template_id") for p in (period, before)
-    )
+        rate, rate_then = (
+            rollups.response_rates_by(p.since, p.until, "template") for p in (period, before)
+        )
     return [
         TemplateLine(
             template=t,
@@ -156,7 +145,7 @@ def _scores(histogram: dict) -> selectors.Scores:
 
 
 def headline(template_id: int, period: Period) -> Headline:
-    """The headline figures, the previous period's and the distribution: at most 8 queries."""
+    """The headline figures, the previous period's and the distribution: at most 10 queries."""
     before = period.previous()
     by_whom = rollups.histograms(period.since, period.until, "staff", template_id=template_id)
     own, staff = by_whom.get(False, rollups.empty()), by_whom.get(True, rollups.empty())
@@ -164,8 +153,8 @@ def headline(template_id: int, period: Period) -> Headline:
     return Headline(
         scores=_scores(total),
         previous=rollups.scores(before.since, before.until, template_id=template_id),
-        rate=selectors.response_rate(invitations_in(period, template_id)),
-        previous_rate=selectors.response_rate(invitations_in(before, template_id)),
+        rate=rollups.response_rate(period.since, period.until, template_id=template_id),
+        previous_rate=rollups.response_rate(before.since, before.until, template_id=template_id),
         own=_scores(own),
         staff=_scores(staff),
         distribution=Distribution(

@@ -9,6 +9,10 @@ themselves, so a figure is exact whether or not the beat has run: the sums only 
 A change to a response of a rolled day (a customer deleted with their answers, a backdated
 entry) reopens the day after commit, and the next roll sums it again. Rolling a day and
 reopening it take the same lock, so a change made while its day is being summed is never lost.
+
+The invitations, the response rate's base, are summed the same way into InvitationDay by the day
+they were made, with their own marker (InvitationRolledDay): an invitation sent, answered or
+cancelled after its day reopens that day only for the invitations.
 """
 
 from collections import defaultdict
@@ -19,14 +23,25 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from servicedesk.core.periods import day_bounds
+from servicedesk.core.periods import day_bounds, day_runs
 
 from . import selectors
-from .models import Answer, AnswerDay, RolledDay, SurveyAgentDay, SurveyDay, SurveyResponse
+from .models import (
+    Answer,
+    AnswerDay,
+    InvitationDay,
+    InvitationRolledDay,
+    InvitationStatus,
+    RolledDay,
+    SurveyAgentDay,
+    SurveyDay,
+    SurveyInvitation,
+    SurveyResponse,
+)
 
 GRACE = timedelta(hours=1)  # a day is rolled this long after it ends
 ROLL_PER_RUN = 60  # days summed per beat run, newest first
@@ -34,6 +49,8 @@ RATINGS = range(1, 6)
 LIKELIHOODS = range(0, 11)
 COLUMNS = ["answers", "low", *(f"r{v}" for v in RATINGS), *(f"n{v}" for v in LIKELIHOODS)]
 _LOCK_SPACE = 0x5D41  # pg_advisory_xact_lock(space, day ordinal): one lock per day
+_INVITATION_LOCK_SPACE = 0x5D42  # the same for the invitations' sums, which roll apart
+MARKERS = (RolledDay, InvitationRolledDay)  # which days are in the responses' / invitations' sums
 
 
 def _histogram_counts() -> dict:
@@ -77,17 +94,6 @@ def last_closed_day(now: datetime | None = None) -> date:
     )
 
 
-def _spans(days: list[date]) -> list[tuple[date, date]]:
-    """Sorted days merged into inclusive runs of consecutive days."""
-    runs: list[list[date]] = []
-    for day in sorted(days):
-        if runs and runs[-1][1] + timedelta(days=1) == day:
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return [(a, b) for a, b in runs]
-
-
 @dataclass(frozen=True)
 class Split:
     rolled: list[tuple[date, date]]  # read from the sums
@@ -108,21 +114,42 @@ def one_read():
         _splits.reset(token)
 
 
-def split(since: date, until: date) -> Split:
-    """One query (none again for the same period inside one_read). The sums are in the desk's
-    time zone: a user in another one (whose days start at other hours) is counted from the
-    responses throughout."""
+def split(since: date, until: date, marker=RolledDay) -> Split:
+    """Which days of [since, until] `marker` (RolledDay: the responses' sums; InvitationRolledDay:
+    the invitations') says are summed. One query; inside one_read, one for both markers of the
+    period and none again. The sums are in the desk's time zone: a user in another one (whose
+    days start at other hours) is counted from the rows throughout."""
     if timezone.get_current_timezone_name() != settings.TIME_ZONE:
         return Split(rolled=[], live=[(since, until)])
     cache = _splits.get()
-    if cache is not None and (since, until) in cache:
-        return cache[(since, until)]
+    if cache is None:
+        rolled = marker.objects.filter(day__range=(since, until)).values_list("day", flat=True)
+        return _split_of(since, until, set(rolled))
+    if (marker, since, until) not in cache:
+        # A page asking for the responses' figures asks for the response rate too.
+        for m, days in _rolled_days(since, until).items():
+            cache[(m, since, until)] = _split_of(since, until, days)
+    return cache[(marker, since, until)]
+
+
+def _rolled_days(since: date, until: date) -> dict:
+    """{marker: its days in [since, until]} for every marker, in one query."""
+    first, *rest = (
+        m.objects.filter(day__range=(since, until))
+        .annotate(marker=Value(n))
+        .values_list("day", "marker")
+        .order_by()
+        for n, m in enumerate(MARKERS)
+    )
+    out: dict = {m: set() for m in MARKERS}
+    for day, n in first.union(*rest, all=True):
+        out[MARKERS[n]].add(day)
+    return out
+
+
+def _split_of(since: date, until: date, rolled: set) -> Split:
     every = [since + timedelta(days=n) for n in range((until - since).days + 1)]
-    rolled = set(RolledDay.objects.filter(day__range=(since, until)).values_list("day", flat=True))
-    parts = Split(rolled=_spans(list(rolled)), live=_spans([d for d in every if d not in rolled]))
-    if cache is not None:
-        cache[(since, until)] = parts
-    return parts
+    return Split(rolled=day_runs(rolled), live=day_runs(d for d in every if d not in rolled))
 
 
 def _days_q(spans, field: str = "day") -> Q:
@@ -160,6 +187,16 @@ _FILTERS = {
 }
 
 
+def _on_sums(columns: dict, filters: dict) -> dict:
+    """The filters on the sums' columns: a department or agent as its key (none: 0); a stage as
+    it is, the empty one included."""
+    return {
+        columns[k][1]: (v or 0) if columns[k][1].endswith("_key") else v
+        for k, v in filters.items()
+        if v is not None
+    }
+
+
 def _staff():
     return ExpressionWrapper(Q(entered_by__isnull=False), output_field=BooleanField())
 
@@ -185,14 +222,19 @@ def histograms(since: date, until: date, group: str | None = None, **filters) ->
     if parts.rolled:
         # The per-agent sums only when an agent is asked about: the others are ten times fewer.
         table = SurveyAgentDay if group == "agent" or filters.get("agent_id") else SurveyDay
-        sums = table.objects.filter(_days_q(parts.rolled)).filter(
-            **{_FILTERS[k][1]: (v or 0) for k, v in filters.items() if v is not None}
-        )
+        sums = table.objects.filter(_days_q(parts.rolled)).filter(**_on_sums(_FILTERS, filters))
         _add(out, group, sums, roll_col, {c: Sum(c) for c in COLUMNS})
     if parts.live:
         responses = SurveyResponse.objects.filter(_moments_q(parts.live, "submitted_at")).filter(
             **{_FILTERS[k][0]: v for k, v in filters.items() if v is not None}
         )
+        cube = _live_cube(responses, parts.live, filters) if group in _CUBE_GROUPS else None
+        if cube is not None:
+            for row in cube:
+                into = out[_key(group, row[raw_col] if raw_col else None)]
+                for c in COLUMNS:
+                    into[c] += row[c]
+            return dict(out)
         if group == "staff":
             responses = responses.annotate(staff=_staff())
         elif group == "day":
@@ -200,6 +242,30 @@ def histograms(since: date, until: date, group: str | None = None, **filters) ->
             responses = responses.annotate(day=TruncDate("submitted_at", tzinfo=tz))
         _add(out, group, responses, raw_col, _histogram_counts())
     return dict(out)
+
+
+# The groupings one read of the live days serves (_live_cube): a results page asks for the
+# period's responses by who entered them, by day, by stage and by department.
+_CUBE_GROUPS = (None, "staff", "day", "stage", "department")
+
+
+def _live_cube(responses, live, filters: dict) -> list | None:
+    """Inside one_read: the live days' histograms per day, stage, department and staff, counted
+    in one query (a few dozen rows for today) and kept, so that every grouping of the same
+    responses adds them up instead of scanning them again. None outside one_read."""
+    cache = _splits.get()
+    if cache is None:
+        return None
+    key = ("live", tuple(live), tuple(sorted(filters.items())))
+    if key not in cache:
+        tz = timezone.get_current_timezone()
+        cache[key] = list(
+            responses.annotate(staff=_staff(), day=TruncDate("submitted_at", tzinfo=tz))
+            .values("day", "stage", "department_id", "staff")
+            .annotate(**_histogram_counts())
+            .order_by()
+        )
+    return cache[key]
 
 
 def _add(out: dict, group, queryset, column, aggregates) -> None:
@@ -289,14 +355,84 @@ def answer_counts(template_id: int, since: date, until: date) -> dict:
     return out
 
 
+# --- the invitations' sums -----------------------------------------------------------------------
+# The response rate's base: invitations by the day they were made (their answers may come later).
+
+RATE_COLUMNS = ["invited", "delivered", "answered"]
+_RATE_GROUPS = {
+    "template": ("template_id", "template_id"),
+    "stage": ("stage", "stage"),
+    "department": ("department_id", "department_key"),
+}
+_RATE_FILTERS = {
+    "template_id": ("template_id", "template_id"),
+    "stage": ("stage", "stage"),
+    "department_id": ("department_id", "department_key"),
+}
+
+
+def _invitation_counts() -> dict:
+    return {"invited": Count("pk"), **selectors.RATE_COUNTS}
+
+
+def rate_counts(since: date, until: date, group: str | None = None, **filters) -> dict:
+    """{value of `group`: {"invited", "delivered", "answered"}} (or {None: ...} without a group)
+    over the invitations made in [since, until], cancelled ones left out, narrowed by
+    template_id, stage and department_id (None: any). At most three queries."""
+    unknown = set(filters) - set(_RATE_FILTERS)
+    if unknown:
+        raise TypeError(f"unknown filters: {sorted(unknown)}")
+    parts = split(since, until, InvitationRolledDay)
+    out: dict = defaultdict(lambda: dict.fromkeys(RATE_COLUMNS, 0))
+    raw_col, roll_col = _RATE_GROUPS[group] if group else (None, None)
+    queries = []
+    if parts.rolled:
+        sums = InvitationDay.objects.filter(_days_q(parts.rolled)).filter(
+            **_on_sums(_RATE_FILTERS, filters)
+        )
+        queries.append((sums, roll_col, {c: Sum(c) for c in RATE_COLUMNS}))
+    if parts.live:
+        invitations = (
+            SurveyInvitation.objects.filter(_moments_q(parts.live, "created_at"))
+            .exclude(status=InvitationStatus.CANCELLED)
+            .filter(**{_RATE_FILTERS[k][0]: v for k, v in filters.items() if v is not None})
+        )
+        queries.append((invitations, raw_col, _invitation_counts()))
+    for queryset, column, aggregates in queries:
+        if column is None:
+            rows = [queryset.aggregate(**aggregates)]
+        else:
+            rows = queryset.values(column).annotate(**aggregates).order_by()
+        for row in rows:
+            if not row["invited"]:
+                continue
+            into = out[_key(group, row.get(column))]
+            for c in RATE_COLUMNS:
+                into[c] += row[c] or 0
+    return dict(out)
+
+
+def response_rate(since: date, until: date, **filters) -> float | None:
+    """Answered / delivered, as selectors.response_rate counts it."""
+    row = rate_counts(since, until, **filters).get(None)
+    return selectors.rate_of(row) if row else None
+
+
+def response_rates_by(since: date, until: date, group: str, **filters) -> dict:
+    """{value of `group`: answered / delivered}."""
+    return {
+        k: selectors.rate_of(row) for k, row in rate_counts(since, until, group, **filters).items()
+    }
+
+
 # --- rolling and reopening ------------------------------------------------------------------------
 
 
-def _lock(day: date) -> None:
+def _lock(day: date, space: int = _LOCK_SPACE) -> None:
     """Serialise rolling a day with reopening it (PostgreSQL; SQLite serialises every write)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, day.toordinal()])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [space, day.toordinal()])
 
 
 def _sums(row: dict) -> dict:
@@ -356,13 +492,40 @@ def roll_day(day: date) -> int:
     return sum(r["answers"] for r in per_agent)
 
 
-def days_to_roll(now: datetime | None = None, limit: int = ROLL_PER_RUN) -> list[date]:
-    """Closed days not yet rolled, from the first response on, newest first: two queries."""
-    first = SurveyResponse.objects.aggregate(first=Min("submitted_at"))["first"]
+def roll_invitation_day(day: date) -> int:
+    """Sum one day's invitations again (idempotent); returns the invitations summed."""
+    start, end = day_bounds(day, day, _desk_tz())
+    with transaction.atomic():
+        _lock(day, _INVITATION_LOCK_SPACE)
+        InvitationDay.objects.filter(day=day).delete()
+        rows = list(
+            SurveyInvitation.objects.filter(created_at__gte=start, created_at__lt=end)
+            .exclude(status=InvitationStatus.CANCELLED)
+            .values("template_id", "stage", "department_id")
+            .annotate(**_invitation_counts())
+            .order_by()
+        )
+        InvitationDay.objects.bulk_create(
+            InvitationDay(
+                day=day,
+                template_id=r["template_id"],
+                stage=r["stage"],
+                department_key=r["department_id"] or 0,
+                **{c: r[c] for c in RATE_COLUMNS},
+            )
+            for r in rows
+        )
+        InvitationRolledDay.objects.update_or_create(
+            day=day, defaults={"rolled_at": timezone.now()}
+        )
+    return sum(r["invited"] for r in rows)
+
+
+def _days_to_roll(first: datetime | None, marker, now, limit: int) -> list[date]:
     if first is None:
         return []
     since, until = timezone.localtime(first, _desk_tz()).date(), last_closed_day(now)
-    rolled = set(RolledDay.objects.filter(day__range=(since, until)).values_list("day", flat=True))
+    rolled = set(marker.objects.filter(day__range=(since, until)).values_list("day", flat=True))
     days = []
     day = until
     while day >= since and len(days) < limit:
@@ -372,25 +535,53 @@ def days_to_roll(now: datetime | None = None, limit: int = ROLL_PER_RUN) -> list
     return days
 
 
+def days_to_roll(now: datetime | None = None, limit: int = ROLL_PER_RUN) -> list[date]:
+    """Closed days not yet rolled, from the first response on, newest first: two queries."""
+    first = SurveyResponse.objects.aggregate(first=Min("submitted_at"))["first"]
+    return _days_to_roll(first, RolledDay, now, limit)
+
+
+def invitation_days_to_roll(now: datetime | None = None, limit: int = ROLL_PER_RUN) -> list[date]:
+    """Closed days whose invitations are not summed, from the first invitation on, newest first:
+    two queries."""
+    first = SurveyInvitation.objects.aggregate(first=Min("created_at"))["first"]
+    return _days_to_roll(first, InvitationRolledDay, now, limit)
+
+
 def roll_pending(now: datetime | None = None, limit: int = ROLL_PER_RUN) -> int:
-    """The beat's sweep: rolls up to `limit` closed days; returns how many it rolled."""
+    """The beat's sweep: rolls up to `limit` closed days of responses and as many of
+    invitations; returns how many days it rolled of either."""
     days = days_to_roll(now, limit)
     for day in days:
         roll_day(day)
-    return len(days)
+    invitation_days = invitation_days_to_roll(now, limit)
+    for day in invitation_days:
+        roll_invitation_day(day)
+    return len(days) + len(invitation_days)
+
+
+def _reopen(moment: datetime, marker, space: int) -> None:
+    day = timezone.localtime(moment, _desk_tz()).date()
+    if day > last_closed_day():
+        return  # not rolled yet, nothing to undo
+
+    def undo():
+        with transaction.atomic():
+            _lock(day, space)
+            marker.objects.filter(day=day).delete()
+
+    transaction.on_commit(undo)
 
 
 def reopen(submitted_at: datetime) -> None:
     """A response of this moment changed: its day is counted from the responses until rolled
     again. Runs after the change commits, under the day's lock, so a roll in progress that
     missed the change finishes first and is then undone."""
-    day = timezone.localtime(submitted_at, _desk_tz()).date()
-    if day > last_closed_day():
-        return  # not rolled yet, nothing to undo
+    _reopen(submitted_at, RolledDay, _LOCK_SPACE)
 
-    def undo():
-        with transaction.atomic():
-            _lock(day)
-            RolledDay.objects.filter(day=day).delete()
 
-    transaction.on_commit(undo)
+def reopen_invitations(created_at: datetime) -> None:
+    """An invitation made at this moment changed (sent, answered, cancelled, deleted): its day
+    is counted from the invitations until rolled again, as reopen() does for responses.
+    survey_open's UPDATE sends no signal and needs none: being opened counts in no sum."""
+    _reopen(created_at, InvitationRolledDay, _INVITATION_LOCK_SPACE)

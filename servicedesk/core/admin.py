@@ -73,7 +73,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke selected tokens"))
     def revoke(self, request, queryset):
         for token in queryset:
-            services.api_token_revoke(token=token)
+            services.api_token_revoke(token=token, request=request)
 
 
 @admin.register(TaskOutbox)

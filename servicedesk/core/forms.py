@@ -4,7 +4,10 @@ import zoneinfo
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+
+from servicedesk.securitylog.signin import second_factor
 
 from .exceptions import DomainError
 from .users import display_name
@@ -113,4 +116,34 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("That username and password do not match. Check both and try again."),
         "inactive": _("This account is disabled. Ask an administrator."),
+        "locked": _(
+            "Too many failed sign-ins. For your security, signing in is paused until %(time)s. "
+            "Wait until then, or ask an administrator."
+        ),
     }
+
+    otp_token = forms.CharField(
+        label=_("Authentication code"),
+        required=False,
+        max_length=8,
+        help_text=_("Only if you turned on two-factor sign-in: the code your app shows now."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": r"\d*"}
+        ),
+    )
+
+    def clean(self):
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            # The lock-out backend (servicedesk.securitylog) refused without checking the
+            # password: say so, rather than that the password was wrong.
+            lock = getattr(self.request, "signin_lock", None)
+            if lock is None:
+                raise
+            until = formats.time_format(timezone.localtime(lock.until), "H:i")
+            raise ValidationError(
+                self.error_messages["locked"], code="locked", params={"time": until}
+            ) from None
+        second_factor(self.request, self.user_cache, cleaned.get("otp_token", ""))
+        return cleaned

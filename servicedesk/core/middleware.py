@@ -1,3 +1,4 @@
+import time
 import zoneinfo
 
 from django.utils import timezone
@@ -18,3 +19,29 @@ class UserTimezoneMiddleware:
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+TOUCHED_KEY = "desk_touched"
+TOUCH_EVERY = 60  # seconds: how stale the idle clock may be, in exchange for fewer session writes
+
+
+class IdleSessionMiddleware:
+    """Sign out after settings.SESSION_IDLE_MINUTES without a request. The session's expiry is
+    SESSION_COOKIE_AGE (the idle time) from its last save; saving on every request would write
+    the session row on every page, so it is saved at most once a minute, which moves the expiry."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and request.user.is_authenticated:
+            touch_session(session)
+        return self.get_response(request)
+
+
+def touch_session(session) -> None:
+    """Mark the session used (it is then saved, which moves its expiry), at most once a minute."""
+    now = int(time.time())
+    if now - session.get(TOUCHED_KEY, 0) >= TOUCH_EVERY:
+        session[TOUCHED_KEY] = now

@@ -123,8 +123,13 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # The addresses it has been used from (the latest MAX_ADDRESSES), so that use from a new one
+    # goes in the security log.
+    addresses = models.JSONField(_("used from"), default=list, blank=True, editable=False)
 
     objects = ApiTokenQuerySet.as_manager()
+
+    MAX_ADDRESSES = 20
 
     class Meta:
         ordering = ["-created_at"]

@@ -68,13 +68,20 @@ def user_role(user) -> Role | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if not hasattr(user, "_desk_role"):
-        if user.is_superuser:
-            role = Role.ADMINISTRATOR
-        else:
-            names = set(user.groups.values_list("name", flat=True))
-            role = next((r for r in ROLE_ORDER if r.value in names), None)
-        user._desk_role = role
+        names = () if user.is_superuser else user.groups.values_list("name", flat=True)
+        remember_role(user, names)
     return user._desk_role
+
+
+def remember_role(user, group_names) -> None:
+    """Cache the role from the user's group names (read here, or with the user: the sign-in
+    backend's get_user reads them in the same query)."""
+    names = set(group_names)
+    user._desk_role = (
+        Role.ADMINISTRATOR
+        if user.is_superuser
+        else next((r for r in ROLE_ORDER if r.value in names), None)
+    )
 
 
 def has_role(user, *roles: str) -> bool:

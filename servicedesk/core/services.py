@@ -9,6 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicedesk.securitylog import services as securitylog
+from servicedesk.securitylog.models import EventKind
+
 from .exceptions import DomainError
 from .models import ApiToken, Department, DepartmentMembership, Profile, WorkerPing, hash_token
 from .outbox import enqueue
@@ -22,7 +25,8 @@ def user_set_role(*, user, role: str) -> None:
     """Put the user in exactly one role group."""
     if role not in Role.values:
         raise DomainError(_("Unknown role."), field="role")
-    user.groups.remove(*Group.objects.filter(name__in=Role.values).exclude(name=role))
+    # Only the groups the user is in: the security log records what was really removed.
+    user.groups.remove(*user.groups.filter(name__in=Role.values).exclude(name=role))
     user.groups.add(Group.objects.get_or_create(name=role)[0])
     # Administrators manage users and departments in Django admin, which needs is_staff.
     is_staff = role == Role.ADMINISTRATOR or user.is_superuser
@@ -41,7 +45,7 @@ def department_add_member(*, department: Department, user, is_manager: bool = Fa
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user, name: str, request=None) -> tuple[ApiToken, str]:
     """Create a token and return it with its key; the key is never stored or shown again."""
     name = (name or "").strip()
     if not name:
@@ -52,13 +56,23 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=name[:80], prefix=key[:10], key_hash=hash_token(key)
     )
+    securitylog.record(
+        EventKind.TOKEN_CREATED, request=request, user=user, token=token.prefix, name=token.name
+    )
     return token, key
 
 
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, request=None) -> ApiToken:
     # A filtered update makes revoking twice a no-op and keeps the first revocation time.
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     token.refresh_from_db(fields=["revoked_at"])
+    if revoked:
+        securitylog.record(
+            EventKind.TOKEN_REVOKED, request=request, user=token.user, token=token.prefix
+        )
     return token
 
 

@@ -2,7 +2,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
-from .middleware import SESSION_TZ_KEY
+from .middleware import SESSION_TZ_KEY, touch_session
 from .models import Profile
 
 
@@ -12,6 +12,9 @@ def remember_time_zone(sender, request, user, **kwargs):
     tz = Profile.objects.filter(user=user).values_list("time_zone", flat=True).first()
     if tz:
         request.session[SESSION_TZ_KEY] = tz
+    # Signing in saves the session anyway: its idle clock starts now, so the first page after
+    # signing in writes nothing.
+    touch_session(request.session)
 
 
 @receiver(pre_create_historical_record, dispatch_uid="core.fit_change_reason")

@@ -122,7 +122,7 @@ class ApiTokenListView(DeskView):
             return self.get(request, form=form)
         try:
             _token, key = services.api_token_create(
-                user=request.user, name=form.cleaned_data["name"]
+                user=request.user, name=form.cleaned_data["name"], request=request
             )
         except DomainError as exc:
             add_service_error(form, exc)
@@ -150,7 +150,7 @@ class ApiTokenRevokeView(DeskView):
 
     def post(self, request, pk):
         token = self.token(request, pk)
-        services.api_token_revoke(token=token)
+        services.api_token_revoke(token=token, request=request)
         messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
         return redirect("core:tokens")
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,7 +9,7 @@ class DashboardConfig(AppConfig):
     verbose_name = _("Dashboard")
 
     def ready(self) -> None:
-        from servicedesk.core import navigation
+        from servicedesk.core import navigation, periodic
         from servicedesk.core.roles import Role
 
         navigation.register(
@@ -20,3 +21,41 @@ class DashboardConfig(AppConfig):
                 order=60,
             )
         )
+        periodic.register(
+            periodic.PeriodicTask(
+                "dashboard-roll-record-days",
+                "dashboard.roll_record_days",
+                3600.0,
+                "closed days' record sums",
+            )
+        )
+        # A record saved or deleted (also by a cascade), or a complaint made or deleted, reopens
+        # its record's day if it was summed: the breakdowns stay exact until the next roll.
+        post_save.connect(_record_changed, sender="tickets.ServiceRecord", dispatch_uid="dash.r")
+        post_delete.connect(_record_changed, sender="tickets.ServiceRecord", dispatch_uid="dash.rd")
+        post_save.connect(_complaint_saved, sender="tickets.Complaint", dispatch_uid="dash.c")
+        post_delete.connect(_complaint_deleted, sender="tickets.Complaint", dispatch_uid="dash.cd")
+
+
+def _record_changed(sender, instance, **kwargs) -> None:
+    from . import rollups
+
+    rollups.reopen(instance.created_at)
+
+
+def _complaint_saved(sender, instance, created: bool, **kwargs) -> None:
+    if created:  # the sums count complaints, not their steps
+        _complaint_deleted(sender, instance)
+
+
+def _complaint_deleted(sender, instance, **kwargs) -> None:
+    from tickets.models import ServiceRecord
+
+    from . import rollups
+
+    # The record the complaint was made with is usually loaded already: no query then.
+    record = instance._state.fields_cache.get("record")
+    if record is None:
+        record = ServiceRecord.objects.only("created_at").filter(pk=instance.record_id).first()
+    if record is not None:
+        rollups.reopen(record.created_at)

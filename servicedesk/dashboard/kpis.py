@@ -17,22 +17,12 @@ A figure with nothing to divide by, or an empty period, is None (shown as "—")
 an error. Rates are servicedesk.core.selectors.rate (4 places); times are hours to 1 place.
 """
 
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection
-from django.db.models import (
-    Aggregate,
-    Count,
-    Exists,
-    F,
-    FloatField,
-    Func,
-    OuterRef,
-    Q,
-    QuerySet,
-)
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,103 +30,27 @@ from django.utils.translation import gettext_lazy
 
 from followups.selectors import visible_by_columns, visit_rates
 from servicedesk.core.models import Department, bilingual
-from servicedesk.core.selectors import rate
 from surveys import rollups
 from surveys import selectors as survey_selectors
 from surveys.models import Answer, Kind, SurveyInvitation, SurveyResponse
-from surveys.results import Period
-from tickets.complaints.models import (
-    STEPS,
-    Complaint,
-    ComplaintAction,
-    Outcome,
-    Step,
-    overdue_actions,
+from tickets.models import Stage
+
+from .complaint_figures import (
+    ALL_STEPS,
+    complaint_aggregates,
+    complaint_figures,
+    complaints_by_step,
+    fishbone,
+    step_aggregates,
 )
-from tickets.complaints.rootcause.selectors import bone_counts, complaints_closed_in
-from tickets.complaints.selectors import complaint_metrics, complaint_visible
-from tickets.models import ACTIVE_STATUSES, ServiceRecord, Stage
-from tickets.selectors import record_visible
-from tickets.visibility import department_key
+from .filters import PARTS, Span, _narrowed, complaints_spanning, records_spanning
+from .filters import Filters as Filters  # the pages, forms and API build their filters here
+from .record_figures import backlog, breakdown, record_aggregates, record_values
+from .record_figures import percentile as percentile  # tests check it against percentile_cont
 
 DASH = "—"
-RETENTION_DAYS = 365  # "a later record within 12 months"
 PRAISE_RATING = 4  # a good rating: 4 or 5 of 5
 PRAISE_SHOWN = 10
-# Open records by age, in days: [low, high) with None for no upper bound.
-AGE_BUCKETS = ((0, 1), (1, 3), (3, 7), (7, 30), (30, None))
-
-
-# --- the filters ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a dashboard shows: whole days (surveys.results.Period, in the user's time zone) and
-    the optional department, agent (assignee), stage, category and customer tier."""
-
-    period: Period
-    department_id: int | None = None
-    agent_id: int | None = None
-    stage: str = ""
-    category_id: int | None = None
-    tier: str = ""
-
-    @classmethod
-    def default(cls, **narrowing) -> "Filters":
-        return cls(period=Period.default(), **narrowing)
-
-    def previous(self) -> "Filters":
-        """The same filters over the as-long period just before."""
-        return replace(self, period=self.period.previous())
-
-    def as_query(self) -> dict:
-        """The filters as the dashboard's and the API's query parameters."""
-        query = {"since": self.period.since.isoformat(), "until": self.period.until.isoformat()}
-        narrowing = {
-            "department": self.department_id,
-            "agent": self.agent_id,
-            "stage": self.stage,
-            "category": self.category_id,
-            "tier": self.tier,
-        }
-        return query | {name: value for name, value in narrowing.items() if value}
-
-
-def _narrowed(qs: QuerySet, f: Filters, columns: dict[str, str]) -> QuerySet:
-    """qs narrowed by each filter that is set, on the column `columns` names for it (a Filters
-    field → a lookup); a filter without a column here does not narrow this area."""
-    conditions = {column: getattr(f, name) for name, column in columns.items() if getattr(f, name)}
-    return qs.filter(**conditions) if conditions else qs
-
-
-def narrow_records(qs: QuerySet, f: Filters, *, prefix: str = "") -> QuerySet:
-    """Records (or rows reached through `prefix`, e.g. "record__") narrowed by the filters other
-    than the period, with the record list's own rules (tickets.filters.RecordFilter)."""
-    if f.department_id:
-        qs = qs.filter(**{f"{prefix}audience__has_key": department_key(f.department_id)})
-    return _narrowed(
-        qs,
-        f,
-        {
-            "agent_id": f"{prefix}assignee_id",
-            "stage": f"{prefix}stage",
-            "category_id": f"{prefix}category_id",
-            "tier": f"{prefix}customer__management_tier",
-        },
-    )
-
-
-def records_in(f: Filters, user) -> QuerySet[ServiceRecord]:
-    start, end = f.period.bounds()
-    qs = record_visible(user).filter(created_at__gte=start, created_at__lt=end)
-    return narrow_records(qs, f)
-
-
-def complaints_in(f: Filters, user) -> QuerySet[Complaint]:
-    start, end = f.period.bounds()
-    qs = complaint_visible(user).filter(record__created_at__gte=start, record__created_at__lt=end)
-    return narrow_records(qs, f, prefix="record__")
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -465,214 +379,6 @@ class Figure:
         return f"{change:+.0f}" if isinstance(change, float) else f"{change:+d}"
 
 
-# --- time percentiles -----------------------------------------------------------------------------
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's percentile_cont: the continuous percentile, interpolated between values."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-    allow_distinct = False
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
-
-
-def _seconds_between(start: str, end: str) -> Func:
-    return Func(
-        F(end),
-        F(start),
-        template="EXTRACT(EPOCH FROM (%(expressions)s))",
-        arg_joiner=" - ",
-        output_field=FloatField(),
-    )
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    """percentile_cont in Python (the SQLite fallback, and the tests' recount)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * fraction
-    low, high = math.floor(k), math.ceil(k)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def _hours(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds / 3600, 1)
-
-
-TIMES = {
-    "first_response": ("created_at", "first_responded_at"),
-    "resolution": ("created_at", "resolved_at"),
-}
-PERCENTILES = {"median": 0.5, "p90": 0.9}
-
-
-def _percentile_aggregates() -> dict:
-    """PostgreSQL's median and 90th percentile of each of TIMES, in seconds, as aggregates to read
-    in the same query as the records' counts."""
-    return {
-        f"{name}_{p}": PercentileCont(_seconds_between(start, end), fraction)
-        for name, (start, end) in TIMES.items()
-        for p, fraction in PERCENTILES.items()
-    }
-
-
-def _time_percentiles_in_python(records: QuerySet) -> dict:
-    """SQLite has no percentile: the two durations read as values, percentile_cont in Python."""
-    durations: dict[str, list[float]] = {name: [] for name in TIMES}
-    columns = sorted({c for pair in TIMES.values() for c in pair})
-    any_end = Q()
-    for _start, end in TIMES.values():
-        any_end |= Q(**{f"{end}__isnull": False})
-    for row in records.filter(any_end).values(*columns):
-        for name, (start, end) in TIMES.items():
-            if row[end] is not None:
-                durations[name].append((row[end] - row[start]).total_seconds())
-    return {
-        f"{name}_{p}": percentile(values, fraction)
-        for name, values in durations.items()
-        for p, fraction in PERCENTILES.items()
-    }
-
-
-# --- records --------------------------------------------------------------------------------------
-
-
-def _target_counts(now: datetime) -> dict:
-    def judged(due: str, met_at: str) -> Q:
-        return Q(**{f"{due}__isnull": False}) & (
-            Q(**{f"{met_at}__isnull": False}) | Q(**{f"{due}__lt": now})
-        )
-
-    response_met = Q(first_responded_at__lte=F("first_response_due"))
-    return {
-        "first_response_judged": Count(
-            "pk", filter=judged("first_response_due", "first_responded_at")
-        ),
-        "first_response_met": Count("pk", filter=response_met),
-        "resolution_judged": Count("pk", filter=judged("resolution_due", "resolved_at")),
-        "resolution_met": Count("pk", filter=Q(resolved_at__lte=F("resolution_due"))),
-    }
-
-
-def record_figures(f: Filters, user, *, now: datetime | None = None) -> dict:
-    """Counts, customers served, the time percentiles (hours) and target compliance of the
-    period's records: one aggregate (two on SQLite, which has no percentile)."""
-    now = now or timezone.now()
-    records = records_in(f, user)
-    in_sql = connection.vendor == "postgresql"
-    row = records.aggregate(
-        records=Count("pk"),
-        customers_served=Count("customer_id", distinct=True),
-        **_target_counts(now),
-        **(_percentile_aggregates() if in_sql else {}),
-    )
-    seconds = row if in_sql else _time_percentiles_in_python(records)
-    return {
-        "records": row["records"],
-        "customers_served": row["customers_served"],
-        **{f"{n}_{p}": _hours(seconds[f"{n}_{p}"]) for n in TIMES for p in PERCENTILES},
-        "first_response_compliance": rate(row["first_response_met"], row["first_response_judged"]),
-        "resolution_compliance": rate(row["resolution_met"], row["resolution_judged"]),
-    }
-
-
-def backlog(f: Filters, user, *, now: datetime | None = None) -> dict:
-    """Records created by the end of the period that are still running, by age now."""
-    now = now or timezone.now()
-    _start, end = f.period.bounds()
-    running = narrow_records(
-        record_visible(user).filter(status__in=ACTIVE_STATUSES, created_at__lt=end), f
-    )
-    buckets = {}
-    for low, high in AGE_BUCKETS:
-        q = Q(created_at__lte=now - timedelta(days=low))
-        if high is not None:
-            q &= Q(created_at__gt=now - timedelta(days=high))
-        buckets[f"age_{low}"] = Count("pk", filter=q)
-    row = running.aggregate(backlog=Count("pk"), **buckets)
-    ageing = [{"low": low, "high": high, "count": row[f"age_{low}"]} for low, high in AGE_BUCKETS]
-    return {"backlog": row["backlog"], "ageing": ageing}
-
-
-# --- complaints -----------------------------------------------------------------------------------
-
-
-def complaint_figures(f: Filters, user, *, records: int, customers: int) -> dict:
-    """The complaint rate beside complaints per 1,000 records, recovery, retention after
-    recovery, overdue actions, surprise breaches and the TARP estimates (complaint_metrics)."""
-    complaints = complaints_in(f, user)
-    metrics = complaint_metrics(complaints)
-    complainants = complaints.aggregate(n=Count("record__customer_id", distinct=True))["n"]
-    overdue = ComplaintAction.objects.filter(
-        overdue_actions(), complaint__in=complaints.values("pk")
-    ).count()
-    low, high = metrics["estimated_word_of_mouth"]
-    return {
-        "complaints": metrics["total"],
-        "complaint_rate": rate(complainants, customers),
-        "complaints_per_1000": (round(metrics["total"] / records * 1000, 1) if records else None),
-        "recovery_rate": metrics["recovery_rate"],
-        "retention_after_recovery": retention_after_recovery(complaints),
-        "overdue_actions": overdue,
-        "surprise_breaches": metrics["surprise_breaches"],
-        "estimated_silent_dissatisfied": metrics["estimated_silent_dissatisfied"],
-        "estimated_word_of_mouth_low": low,
-        "estimated_word_of_mouth_high": high,
-        "_average_time_in_step": metrics["average_time_in_step"],
-    }
-
-
-def retention_after_recovery(complaints: QuerySet[Complaint]) -> float | None:
-    """Of the customers whose complaint here closed recovered (satisfied), the share with a later
-    service record, not itself a complaint, within RETENTION_DAYS of the closing."""
-    later = ServiceRecord.objects.filter(
-        customer_id=OuterRef("record__customer_id"),
-        complaint__isnull=True,
-        created_at__gt=OuterRef("closed_at"),
-        created_at__lte=OuterRef("closed_at") + timedelta(days=RETENTION_DAYS),
-    )
-    row = complaints.filter(step=Step.CLOSED, outcome=Outcome.SATISFIED).aggregate(
-        complainants=Count("record__customer_id", distinct=True),
-        retained=Count("record__customer_id", distinct=True, filter=Exists(later)),
-    )
-    return rate(row["retained"], row["complainants"])
-
-
-def complaints_by_step(f: Filters, user, average_time: dict) -> list[dict]:
-    """Complaints by the step they are on now, with the average time spent in each step (from
-    the transition log, a step taken twice after a loop counted each time)."""
-    counts = dict(complaints_in(f, user).values_list("step").annotate(n=Count("pk")).order_by())
-    labels = dict(Step.choices)
-    return [
-        {
-            "step": step,
-            "label": str(labels[step]),
-            "count": counts.get(step, 0),
-            "average_hours": (
-                _hours(average_time[step].total_seconds()) if step in average_time else None
-            ),
-        }
-        for step in [*STEPS, Step.CLOSED]
-    ]
-
-
-def fishbone(f: Filters, user) -> list[dict]:
-    """The fishbone's counts as tickets' own fishbone page counts them (rootcause.selectors
-    .complaints_closed_in): complaints closed in the period, by their responsible department,
-    with a filed cause on each bone; the other filters narrow by the complaint's record."""
-    start, end = f.period.bounds()
-    visible = narrow_records(
-        complaint_visible(user), replace(f, department_id=None), prefix="record__"
-    )
-    closed = complaints_closed_in(visible, since=start, until=end, department_id=f.department_id)
-    return [{"bone_id": b.pk, "label": b.name, "count": b.n} for b in bone_counts(closed)]
-
-
 # --- callbacks ------------------------------------------------------------------------------------
 
 
@@ -820,60 +526,35 @@ def _day(value) -> date:
 # --- breakdowns and trends ------------------------------------------------------------------------
 
 
-def _department_names(ids) -> dict[int, str]:
-    rows = Department.objects.filter(pk__in=list(ids)).values_list("pk", "name_en", "name_zh")
+def _department_names() -> dict[int, str]:
+    rows = Department.objects.values_list("pk", "name_en", "name_zh").order_by("pk")
     return {pk: bilingual(en, zh) for pk, en, zh in rows}
 
 
-def by_department(f: Filters, user, chain: survey_selectors.Chain) -> list[dict]:
+def by_department(counts: dict, chain: survey_selectors.Chain, names: dict) -> list[dict]:
     """Records and complaints per department as the record list counts them (a record is in its
-    lead's and its collaborators' lists), with each department's CSAT from the chain."""
-    records = records_in(f, user)
-    counts: dict[int, dict] = {}
-    lead = records.values("lead_department_id").annotate(
-        records=Count("pk"), complaints=Count("complaint")
-    )
-    through = ServiceRecord.collaborating_departments.through
-    collaborating = (
-        through.objects.filter(servicerecord__in=records.values("pk"))
-        .values("department_id")
-        .annotate(records=Count("servicerecord_id"), complaints=Count("servicerecord__complaint"))
-    )
-    for rows, key in (
-        (lead.order_by(), "lead_department_id"),
-        (collaborating.order_by(), "department_id"),
-    ):
-        for row in rows:
-            total = counts.setdefault(row[key], {"records": 0, "complaints": 0})
-            total["records"] += row["records"]
-            total["complaints"] += row["complaints"]
+    lead's and its collaborators' lists; record_figures.breakdown), with each department's CSAT
+    from the chain: the departments with records or answers."""
     csat = {k: v for (kind, k), v in chain.links.items() if kind == "department"}
-    names = _department_names(set(counts) | set(csat))
     weakest = chain.weakest[1] if chain.weakest and chain.weakest[0] == "department" else None
     rows = [
         {
             "department_id": pk,
-            "label": names.get(pk, str(pk)),
+            "label": label,
             "records": counts.get(pk, {}).get("records", 0),
             "complaints": counts.get(pk, {}).get("complaints", 0),
             "csat": csat.get(pk),
             "weakest": pk == weakest,
         }
-        for pk in names
+        for pk, label in names.items()
+        if counts.get(pk, {}).get("records") or pk in csat
     ]
     return sorted(rows, key=lambda r: (-r["records"], r["label"]))  # fmt: skip
 
 
-def by_stage(f: Filters, user, chain: survey_selectors.Chain) -> list[dict]:
+def by_stage(counts: dict, chain: survey_selectors.Chain) -> list[dict]:
     """Records and complaints per stage, in the journey's order, with each stage's CSAT and the
     chain so far (the funnel: the product of every stage's CSAT up to this one)."""
-    rows = {
-        r["stage"]: r
-        for r in records_in(f, user)
-        .values("stage")
-        .annotate(records=Count("pk"), complaints=Count("complaint"))
-        .order_by()
-    }
     csat = {k: v for (kind, k), v in chain.links.items() if kind == "stage"}
     weakest = chain.weakest[1] if chain.weakest and chain.weakest[0] == "stage" else None
     kept, result = None, []
@@ -885,8 +566,8 @@ def by_stage(f: Filters, user, chain: survey_selectors.Chain) -> list[dict]:
             {
                 "stage": stage,
                 "label": str(label),
-                "records": rows.get(stage, {}).get("records", 0),
-                "complaints": rows.get(stage, {}).get("complaints", 0),
+                "records": counts.get(stage, {}).get("records", 0),
+                "complaints": counts.get(stage, {}).get("complaints", 0),
                 "csat": share,
                 "kept": None if share is None else round(kept, 4),
                 "weakest": stage == weakest,
@@ -895,22 +576,13 @@ def by_stage(f: Filters, user, chain: survey_selectors.Chain) -> list[dict]:
     return result
 
 
-def weekly(f: Filters, user, csat_by_week: dict) -> list[dict]:
+def weekly(f: Filters, counts: dict, csat_by_week: dict) -> list[dict]:
     """Records and complaints per week of the period (weeks start on Monday), with CSAT."""
-    tz = timezone.get_current_timezone()
-    rows = (
-        records_in(f, user)
-        .annotate(week=TruncWeek("created_at", tzinfo=tz))
-        .values("week")
-        .annotate(records=Count("pk"), complaints=Count("complaint"))
-        .order_by("week")
-    )
-    found = {_day(r["week"]): r for r in rows}
     first = f.period.since - timedelta(days=f.period.since.weekday())
     weeks = []
     week = first
     while week <= f.period.until:
-        row = found.get(week, {})
+        row = counts.get(week, {})
         weeks.append(
             {
                 "start": week,
@@ -942,45 +614,111 @@ class Report:
         return next(f for f in self.figures if f.key == key)
 
 
-def headline(f: Filters, user, *, now: datetime | None = None, weekly_csat: bool = False):
-    """Every headline figure's value (by key) over the filters, and what the tables reuse."""
-    now = now or timezone.now()
-    sat = satisfaction(f, weekly=weekly_csat)
-    records = record_figures(f, user, now=now)
-    complaints = complaint_figures(
-        f, user, records=records["records"], customers=records["customers_served"]
-    )
-    values = {
+def _satisfaction_values(sat: Satisfaction) -> dict:
+    return {
         "csat": sat.scores.csat if sat.scores.csat is None else round(sat.scores.csat, 4),
         "nps": sat.scores.nps,
         "response_rate": None if sat.response_rate is None else round(sat.response_rate, 4),
         "chain_total": None if sat.chain.total is None else round(sat.chain.total, 4),
-        **records,
-        **complaints,
+    }
+
+
+def _records_pass(f: Filters, user, *, now: datetime) -> dict[str, dict]:
+    """{part: the records' aggregates and their complaints', and "ids", the complaints'} of both
+    periods, from one scan of the records with their complaint joined (record_dashboard_idx
+    serves it index-only); SQLite, without percentiles or arrays, reads a little more."""
+    span = Span.of(f)
+    records = records_spanning(f, user, span)
+    in_sql = connection.vendor == "postgresql"
+    aggregates = {}
+    for part, current in PARTS.items():
+        when = span.part("created_at", current)
+        named = record_aggregates(now, when, in_sql=in_sql) | complaint_aggregates(when)
+        if in_sql:
+            named["ids"] = ArrayAgg("complaint__id", filter=when & Q(complaint__isnull=False))
+        aggregates |= {f"{name}__{part}": aggregate for name, aggregate in named.items()}
+    aggregates |= step_aggregates(span.part("created_at", True))
+    row = records.aggregate(**aggregates)
+    out = {
+        part: {name[: -len(part) - 2]: v for name, v in row.items() if name.endswith(f"__{part}")}
+        for part in PARTS
+    }
+    if not in_sql:
+        pairs = complaints_spanning(f, user, span).values_list("pk", "record__created_at")
+        for part, current in PARTS.items():
+            out[part]["ids"] = [pk for pk, at in pairs if (at >= span.split) == current]
+    for part, current in PARTS.items():
+        of_part = None if in_sql else records.filter(span.part("created_at", current))
+        out[part]["figures"] = record_values(out[part], of_part)
+        out[part]["ids"] = out[part]["ids"] or []
+    out["now"]["_steps"] = {s: row[f"step_{s}"] for s in ALL_STEPS}
+    return out
+
+
+def headline(f: Filters, user, *, now: datetime | None = None, weekly_csat: bool = False):
+    """Every headline figure's value (by key) of the period and of the previous one, and what the
+    tables reuse. Records and complaints read both periods in the same queries."""
+    now = now or timezone.now()
+    sat = satisfaction(f, weekly=weekly_csat)
+    previous_sat = satisfaction(f.previous())
+    counts = _records_pass(f, user, now=now)
+    ids = {part: counts[part]["ids"] for part in PARTS}
+    complaints = complaint_figures(counts=counts, ids=ids, now=now)
+    values = {
+        **_satisfaction_values(sat),
+        **counts["now"]["figures"],
+        **complaints["now"],
+        "_steps": counts["now"]["_steps"],
         **callback_figures(f, user, now=now),
         "calls_answered_effectively": None,
     }
-    return values, sat
+    previous = {
+        **_satisfaction_values(previous_sat),
+        **counts["before"]["figures"],
+        **complaints["before"],
+        **callback_figures(f.previous(), user, now=now),
+        "calls_answered_effectively": None,
+    }
+    return values, previous, sat
 
 
+def _tune_session() -> None:
+    """Two PostgreSQL settings for this transaction only (SET LOCAL ends with it):
+
+    - jit off: a query whose estimated cost passes jit_above_cost is compiled first; the records'
+      pass (its retention EXISTS is costed per row) spent ~0.5 s of ~1.3 s at 1M records
+      compiling, more than it runs;
+    - work_mem 32MB: the planner cannot estimate the breakdown's groups (weeks of a timestamp),
+      expects one per row and, above the 4MB default, sorts ~130k rows on disk instead of
+      hashing the few thousand groups there are. The dashboard's few aggregates are its only
+      large nodes."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '32MB'")
+
+
+@transaction.atomic
 def report(f: Filters, user, *, now: datetime | None = None, full: bool = True) -> Report:
     """The figures beside the previous period's, the tables, and (full) the charts' data."""
+    _tune_session()
     now = now or timezone.now()
-    values, sat = headline(f, user, now=now, weekly_csat=full)
-    previous, _sat = headline(f.previous(), user, now=now)
+    values, previous, sat = headline(f, user, now=now, weekly_csat=full)
     queue = backlog(f, user, now=now)
     values["backlog"] = queue["backlog"]
     figures = [Figure(d, values.get(d.key), previous.get(d.key)) for d in DEFINITIONS]
     result = Report(
         filters=f,
         figures=figures,
-        complaints_by_step=complaints_by_step(f, user, values["_average_time_in_step"]),
+        complaints_by_step=complaints_by_step(values["_steps"], values["_average_time_in_step"]),
         ageing=queue["ageing"],
         chain_weakest=sat.chain.weakest,
     )
     if full:
-        result.by_department = by_department(f, user, sat.chain)
-        result.by_stage = by_stage(f, user, sat.chain)
-        result.weeks = weekly(f, user, sat.weeks)
+        names = _department_names()
+        counts = breakdown(f, user, list(names))
+        result.by_department = by_department(counts["departments"], sat.chain, names)
+        result.by_stage = by_stage(counts["stages"], sat.chain)
+        result.weeks = weekly(f, counts["weeks"], sat.weeks)
         result.fishbone = fishbone(f, user)
     return result

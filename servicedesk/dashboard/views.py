@@ -46,7 +46,10 @@ def tiles(report: kpis.Report, *, manager: bool) -> list[dict]:
 
 
 def _step_bars(report: kpis.Report) -> list:
-    items = [{**s, "href": links.complaints(step=s["step"])} for s in report.complaints_by_step]
+    items = [
+        {**s, "href": links.complaints(report.filters, step=s["step"])}
+        for s in report.complaints_by_step
+    ]
     return charts.linked_rows(
         items, uid="steps", title=_("Complaints by step"), value="count",
         text=lambda s: str(s["count"]),
@@ -68,7 +71,11 @@ def _chart_context(report: kpis.Report) -> dict:
         {**d, "href": links.records(f, department=d["department_id"])} for d in report.by_department
     ]
     stages = [{**s, "href": links.records(f, stage=s["stage"])} for s in report.by_stage]
-    funnel = [{**s, "href": links.answers(f)} for s in report.by_stage if s["kept"] is not None]
+    funnel = [
+        {**s, "href": links.answers(f, stage=s["stage"])}
+        for s in report.by_stage
+        if s["kept"] is not None
+    ]
     bones = drawing.shares([{**b, "href": links.bone(f, b["bone_id"])} for b in report.fishbone])
     period = f"{f.period.since.isoformat()} – {f.period.until.isoformat()}"
     return {

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "servicedesk.dashboard",
     "servicedesk.audit",
     "servicedesk.feedback",
+    "servicedesk.securitylog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +56,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "servicedesk.core.middleware.IdleSessionMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "servicedesk.securitylog.middleware.RequireTwoFactorMiddleware",
     "servicedesk.core.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -116,6 +122,26 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "core:my_work"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in lock-out (servicedesk/securitylog): after this many failed sign-ins within the window
+# an account, or an address, is refused until the window has passed since the last counted one.
+AUTHENTICATION_BACKENDS = ["servicedesk.securitylog.backends.ThrottledModelBackend"]
+LOGIN_FAILURE_LIMIT_ACCOUNT = env.int("LOGIN_FAILURE_LIMIT_ACCOUNT", default=5)
+LOGIN_FAILURE_LIMIT_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_ADDRESS", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Signed out after this long without a request (servicedesk.core.middleware.IdleSessionMiddleware).
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=120)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+# Two-factor sign-in (an authenticator app's code) is optional for staff; this makes it required
+# for administrators.
+TWO_FACTOR_REQUIRED_FOR_ADMINS = env.bool("TWO_FACTOR_REQUIRED_FOR_ADMINS", default=False)
+OTP_TOTP_ISSUER = "Service desk"
+# API requests per token (or signed-in user) per minute; 0 turns the limit off.
+API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=600)
+# The public survey page (/s/<token>/): answers sent per link, and per client address, in an hour
+# (surveys/public.py). A link answers once: the rest refuse retries and floods.
+SURVEY_SUBMITS_PER_LINK = env.int("SURVEY_SUBMITS_PER_LINK", default=10)
+SURVEY_SUBMITS_PER_ADDRESS = env.int("SURVEY_SUBMITS_PER_ADDRESS", default=60)
 
 # Internationalisation: English and Simplified Chinese; stored in UTC, shown in the user's zone.
 LANGUAGE_CODE = "en"
@@ -221,6 +247,7 @@ REST_FRAMEWORK = {
     # JSON only: a form or multipart body is a 415, so the schema declares one body type per write
     # (generated clients need that). The attachment upload alone reads multipart.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["servicedesk.core.api.throttling.TokenRateThrottle"],
     # Declares each operation's error answers and the strict inputs (servicedesk.core.api.schema).
     "DEFAULT_SCHEMA_CLASS": "servicedesk.core.api.schema.DeskAutoSchema",
     "EXCEPTION_HANDLER": "servicedesk.core.api.errors.exception_handler",

@@ -69,6 +69,11 @@ def test_compose_file_defines_the_production_stack():
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+    # The on-demand backup (README "Security and data") dumps the same database.
+    backup = services["backup"]
+    assert backup["profiles"] == ["backup"]
+    assert "pg_dump --format=custom -h db -U desk" in backup["command"]
+    assert services["db"]["image"] == backup["image"]  # pg_dump of the server's own version
 
 
 @pytest.mark.parametrize("path", ["Dockerfile", "servicedesk/Procfile", ".ci/run", "Makefile"])

@@ -145,3 +145,21 @@ def test_submits_are_limited_per_link(client, template, customer):
     codes = [_post(client, url, {}).status_code for _ in range(11)]
     assert codes[:10] == [400] * 10
     assert codes[10] == 429
+
+
+@pytest.mark.django_db
+def test_the_limits_are_settings_read_per_request(client, template, customer, settings):
+    """SURVEY_SUBMITS_PER_LINK and SURVEY_SUBMITS_PER_ADDRESS (from the environment) apply from
+    the next request on, without a restart."""
+    settings.SURVEY_SUBMITS_PER_LINK = 2
+    invitation = services.survey_invite(
+        template=template, customer_id=customer.pk, channel=Channel.LINK
+    )
+    url = f"/s/{services.token_for(invitation)}/"
+    assert [_post(client, url, {}).status_code for _ in range(3)] == [400, 400, 429]
+    settings.SURVEY_SUBMITS_PER_LINK = 10
+    settings.SURVEY_SUBMITS_PER_ADDRESS = 1
+    address = f"10.251.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    codes = [client.post(url, {}, REMOTE_ADDR=address).status_code for _ in range(2)]
+    assert codes == [400, 429]
+    assert not SurveyResponse.objects.filter(invitation=invitation).exists()

@@ -1,4 +1,4 @@
-"""The per-link submit limit (surveys/public.py PER_TOKEN) holds across processes: two gunicorn
+"""The per-link submit limit (surveys/public.py per_token()) holds across processes: two gunicorn
 instances sharing PostgreSQL and a cache, submits to one link alternating between them, and the
 first submit past the limit is refused (429) whichever instance gets it.
 
@@ -122,8 +122,8 @@ def _invitation():
 
 
 def _alternate_submits(urls: list[str], path: str, template) -> list[tuple[str, int]]:
-    """PER_TOKEN + 1 empty submits to one link, alternating A, B, A, ...; then a valid one."""
-    limit = public.PER_TOKEN[0]
+    """per_token() + 1 empty submits to one link, alternating A, B, A, ...; then a valid one."""
+    limit = public.per_token()[0]
     seen = []
     with httpx.Client(timeout=10) as client:
         page = client.get(urls[0] + path)
@@ -140,7 +140,7 @@ def _alternate_submits(urls: list[str], path: str, template) -> list[tuple[str, 
 
 
 def _assert_limit_held_in_total(seen, urls):
-    limit = public.PER_TOKEN[0]
+    limit = public.per_token()[0]
     statuses = [status for _url, status in seen]
     # Each instance alone saw at most limit/2 + 1 submits: only a shared count refuses here.
     assert statuses[:limit] == [400] * limit, seen

@@ -44,8 +44,9 @@ def _responses_in(period, template_id):
     )
 
 
-# Every figure is checked with no day summed yet (counted from the responses), every day summed
-# (read from surveys.rollups' daily sums) and every other day summed (both, in one read).
+# Every figure is checked with no day summed yet (counted from the responses and invitations),
+# every day summed (read from surveys.rollups' daily sums) and every other day summed (both, in
+# one read).
 @pytest.fixture(params=["counted", "rolled", "half-rolled"])
 def data(request, template):
     """Answers over the period, the one before and after, from customers and staff, at two
@@ -81,9 +82,14 @@ def data(request, template):
         )  # fmt: skip
     if request.param != "counted":
         days = rollups.days_to_roll(limit=10_000)
-        assert len(days) > 200
-        for day in days[:: 1 if request.param == "rolled" else 2]:
+        invitation_days = rollups.invitation_days_to_roll(limit=10_000)
+        assert len(days) > 200 and len(invitation_days) > 200
+        step = 1 if request.param == "rolled" else 2
+        for day in days[::step]:
             rollups.roll_day(day)
+        # The invitations' other half: some days summed for one and counted for the other.
+        for day in invitation_days[step - 1 :: step]:
+            rollups.roll_invitation_day(day)
     return template
 
 

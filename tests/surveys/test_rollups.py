@@ -1,6 +1,7 @@
 """The daily sums stay exact: every filter and grouping read from them (all days rolled, some, or
-none) equals a recount over the responses; a change to a rolled day reopens it; rolling twice
-changes nothing; a beat run rolls only closed days."""
+none) equals a recount over the responses, and the response rate one over the invitations; a
+change to a rolled day reopens it; rolling twice changes nothing; a beat run rolls only closed
+days."""
 
 import random
 from datetime import date, timedelta
@@ -12,9 +13,19 @@ from django.utils import timezone
 from servicedesk.core.periods import day_bounds
 from servicedesk.core.roles import Role
 from surveys import rollups, selectors
-from surveys.models import RolledDay, SurveyAgentDay, SurveyDay, SurveyResponse
+from surveys.models import (
+    Channel,
+    InvitationDay,
+    InvitationRolledDay,
+    InvitationStatus,
+    RolledDay,
+    SurveyAgentDay,
+    SurveyDay,
+    SurveyInvitation,
+    SurveyResponse,
+)
 from tests.factories import CustomerFactory, DepartmentFactory, UserFactory
-from tests.surveys.factories import answer, at, random_values, rating_template
+from tests.surveys.factories import answer, at, invite, random_values, rating_template
 
 SINCE, UNTIL = date(2025, 3, 1), date(2025, 4, 29)  # 60 days
 STAGES = ["", "pre_sale", "in_sale", "after_sale"]
@@ -40,6 +51,20 @@ def world(db):
             department=rng.choice([None, *departments]),
             agent=rng.choice([None, *agents]),
         )
+    # Invitations not answered (waiting, opened, cancelled), e-mailed (sent or not) or handed
+    # over as a link.
+    for _n in range(120):
+        invite(
+            rng.choice(templates),
+            customer,
+            at=at(SINCE - timedelta(days=5) + timedelta(days=rng.randrange(70)), rng.randrange(24)),
+            status=rng.choice([InvitationStatus.PENDING, InvitationStatus.OPENED,
+                               InvitationStatus.CANCELLED]),
+            channel=rng.choice([Channel.EMAIL, Channel.EMAIL, Channel.LINK]),
+            sent=rng.random() < 0.6,
+            stage=rng.choice(STAGES),
+            department=rng.choice([None, *departments]),
+        )  # fmt: skip
     return {"templates": templates, "departments": departments, "agents": agents}
 
 
@@ -56,14 +81,23 @@ def _cases(world):
     yield {"department_id": d.pk}, {"department_id": d.pk}
     yield {"agent_id": a.pk}, {"agent_id": a.pk}
     yield {"stage": "in_sale", "template_id": t.pk}, {"stage": "in_sale", "template_id": t.pk}
+    yield {"stage": ""}, {"stage": ""}  # no stage named: a filter too, not "any"
     yield {"agent_id": a.pk, "department_id": d.pk}, {"agent_id": a.pk, "department_id": d.pk}
 
 
 def _roll(share: str):
+    """Sum all, every other or none of the closed days, of responses and of invitations (the
+    invitations' other half, so that some days are summed for one and not the other)."""
     days = rollups.days_to_roll(limit=10_000)
-    assert days, "the closed days should be waiting"
-    for day in days[:: {"all": 1, "half": 2}[share]] if share != "none" else []:
+    invitation_days = rollups.invitation_days_to_roll(limit=10_000)
+    assert days and invitation_days, "the closed days should be waiting"
+    if share == "none":
+        return
+    step = {"all": 1, "half": 2}[share]
+    for day in days[::step]:
         rollups.roll_day(day)
+    for day in invitation_days[step - 1 :: step]:
+        rollups.roll_invitation_day(day)
 
 
 @pytest.mark.parametrize("share", ["none", "all", "half"])
@@ -159,7 +193,7 @@ def test_only_closed_days_are_rolled(world):
     assert rollups.days_to_roll(now=just_after_midnight, limit=1) == [today - timedelta(days=2)]
     assert rollups.days_to_roll(now=at(today, 2), limit=1) == [today - timedelta(days=1)]
     with time_machine.travel(at(today, 2), tick=False):
-        assert rollups.roll_pending(limit=3) == 3
+        assert rollups.roll_pending(limit=3) == 6  # three days of responses, three of invitations
         assert rollups.days_to_roll(limit=1) == [today - timedelta(days=4)]
 
 
@@ -173,3 +207,119 @@ def test_a_user_in_another_time_zone_is_counted_from_the_responses(world):
             SurveyResponse.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
         )
         assert rollups.scores(SINCE, UNTIL) == expected
+
+
+# --- the invitations' sums: the response rate ----------------------------------------------------
+
+
+def _invitations(**where):
+    start, end = day_bounds(SINCE, UNTIL)
+    return SurveyInvitation.objects.filter(created_at__gte=start, created_at__lt=end, **where)
+
+
+@pytest.mark.parametrize("share", ["none", "all", "half"])
+def test_every_rate_filter_matches_a_recount(world, share):
+    _roll(share)
+    t, d = world["templates"][0], world["departments"][0]
+    for filters in (
+        {},
+        {"template_id": t.pk},
+        {"department_id": d.pk},
+        {"stage": "in_sale", "template_id": t.pk},
+        {"stage": "", "department_id": None},
+    ):
+        where = {k: v for k, v in filters.items() if v is not None}
+        expected = selectors.response_rate(_invitations(**where))
+        assert expected is not None
+        assert rollups.response_rate(SINCE, UNTIL, **filters) == expected, filters
+
+
+@pytest.mark.parametrize("share", ["all", "half"])
+@pytest.mark.parametrize("group", ["template", "stage", "department"])
+def test_every_rate_grouping_matches_a_recount(world, share, group):
+    _roll(share)
+    column = {"template": "template_id", "stage": "stage", "department": "department_id"}[group]
+    rows = _invitations().exclude(status=InvitationStatus.CANCELLED)
+    values = set(rows.values_list(column, flat=True))
+    assert rollups.response_rates_by(SINCE, UNTIL, group) == {
+        value: selectors.response_rate(_invitations(**{column: value})) for value in values
+    }
+
+
+def test_the_invitations_sums_leave_cancelled_ones_out(world):
+    _roll("all")
+    day_totals = InvitationDay.objects.filter(day__range=(SINCE, UNTIL)).values_list(
+        "invited", flat=True
+    )
+    assert sum(day_totals) == _invitations().exclude(status=InvitationStatus.CANCELLED).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_after_the_day_reopens_only_the_invitations_day(world):
+    """An invitation of a rolled day answered (or sent) later changes its day's rate: that day is
+    counted from the invitations again, while its responses stay summed."""
+    _roll("all")
+    invitation = _invitations(status=InvitationStatus.PENDING).order_by("created_at").first()
+    day = timezone.localtime(invitation.created_at).date()
+    assert InvitationRolledDay.objects.filter(day=day).exists()
+    responses_rolled = RolledDay.objects.filter(day=day).exists()
+    before = rollups.response_rate(SINCE, UNTIL)
+    invitation.status = InvitationStatus.ANSWERED
+    invitation.save(update_fields=["status"])
+    assert not InvitationRolledDay.objects.filter(day=day).exists()
+    assert RolledDay.objects.filter(day=day).exists() == responses_rolled
+    after = rollups.response_rate(SINCE, UNTIL)
+    assert after == selectors.response_rate(_invitations()) != before
+    assert rollups.roll_pending() == 1  # the beat sums the invitations' day again
+    assert rollups.response_rate(SINCE, UNTIL) == after
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_late_sending_and_a_deletion_reopen_the_invitations_day(world):
+    _roll("all")
+    unsent = _invitations(sent_at__isnull=True, channel=Channel.EMAIL).exclude(
+        status=InvitationStatus.CANCELLED
+    )
+    invitation = unsent.first()
+    invitation.sent_at = timezone.now()
+    invitation.save(update_fields=["sent_at"])
+    assert rollups.response_rate(SINCE, UNTIL) == selectors.response_rate(_invitations())
+    rollups.roll_pending()
+    unsent.exclude(pk=invitation.pk).first().delete()
+    assert rollups.response_rate(SINCE, UNTIL) == selectors.response_rate(_invitations())
+
+
+def test_rolling_an_invitations_day_twice_changes_nothing(world):
+    day = rollups.invitation_days_to_roll(limit=10_000)[20]
+    first = rollups.roll_invitation_day(day)
+    rows = sorted(InvitationDay.objects.filter(day=day).values_list("template_id", "invited"))
+    assert rollups.roll_invitation_day(day) == first
+    assert sorted(InvitationDay.objects.filter(day=day).values_list("template_id", "invited")) == (
+        rows
+    )
+    assert InvitationRolledDay.objects.filter(day=day).count() == 1
+
+
+def test_one_read_asks_for_both_markers_once(world, django_assert_max_num_queries):
+    _roll("all")
+    with django_assert_max_num_queries(3) as read, rollups.one_read():
+        rollups.scores(SINCE, UNTIL)
+        rollups.response_rate(SINCE, UNTIL)
+    assert "surveys_surveyinvitation" not in " ".join(q["sql"] for q in read.captured_queries)
+
+
+@pytest.mark.parametrize("share", ["none", "half"])
+def test_one_read_counts_the_live_days_once_for_every_grouping(
+    world, share, django_assert_max_num_queries
+):
+    """Inside one_read the live days' responses are read once (per day, stage, department and
+    staff) and added up for each grouping: the same figures as reading them apart."""
+    _roll(share)
+    t = world["templates"][0]
+    groups = [None, "staff", "day", "stage", "department"]
+    apart = [rollups.histograms(SINCE, UNTIL, g, template_id=t.pk) for g in groups]
+    with django_assert_max_num_queries(2 + len(groups)) as read, rollups.one_read():
+        together = [rollups.histograms(SINCE, UNTIL, g, template_id=t.pk) for g in groups]
+    live_reads = [q for q in read.captured_queries if "surveys_surveyresponse" in q["sql"]]
+    assert together == apart
+    assert len(live_reads) == 1

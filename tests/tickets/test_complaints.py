@@ -467,8 +467,14 @@ def test_the_demo_has_a_complaint_waiting_at_every_step(db):
     assert set(STEPS_TAKEN) <= steps
     assert Complaint.objects.filter(wants_manager=True, severity="severe").exists()
     # One whose action slipped unannounced: the overdue list and the surprise breach show it.
-    assert selectors.complaint_narrow(Complaint.objects.all(), overdue=True).count() == 1
-    assert selectors.surprise_breaches().count() == 1
+    # (The dashboard's three months of history, servicedesk/dashboard/demo.py, have their own.)
+    from servicedesk.dashboard.demo import DESCRIPTION
+    from tickets.complaints.models import ComplaintAction
+
+    tickets_demo = Complaint.objects.exclude(record__description=DESCRIPTION)
+    assert selectors.complaint_narrow(tickets_demo, overdue=True).count() == 1
+    actions = ComplaintAction.objects.exclude(complaint__record__description=DESCRIPTION)
+    assert selectors.surprise_breaches(actions).count() == 1
     count = Complaint.objects.count()
     call_command("seed_demo", verbosity=0)
     assert Complaint.objects.count() == count

@@ -94,7 +94,7 @@ def test_the_fishbone_counts_the_chosen_period_and_department(client, manager, c
     Complaint.objects.filter(pk=causes[0].complaint_id).update(responsible_department=department)
     response = client.get(FISHBONE, {"department": department.pk})
     assert response.context["total"] == 1
-    assert f"&amp;department={department.pk}" in response.content.decode()
+    assert f"&amp;responsible_department={department.pk}" in response.content.decode()
 
 
 def test_an_empty_fishbone_says_what_to_do_next(client, manager):

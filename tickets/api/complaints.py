@@ -154,6 +154,10 @@ class ComplaintFilter(filters.FilterSet):
     overdue = filters.BooleanFilter(
         method="_narrow", help_text=_("With an action past its date and not done.")
     )
+    breached = filters.BooleanFilter(
+        method="_narrow",
+        help_text=_("With an action that broke its date without the customer being told."),
+    )
     recovered = filters.BooleanFilter(
         method="_narrow", help_text=_("Closed with the customer satisfied.")
     )

@@ -3,15 +3,17 @@ step service takes (tickets.complaints.steps checks them, the same way for pages
 service's field errors come back onto these forms through `StepForms.add_errors`."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from servicedesk.core.forms import DeskDateField
+from customers.models import ManagementTier
+from servicedesk.core.forms import DeskDateField, UserChoiceField
 from servicedesk.core.models import Department
 
-from ..models import ServiceCategory
+from ..models import ServiceCategory, Stage
 from .models import Channel, Remedy, Severity, Step
 
 # The seed's words for step 1 (可以用一些缓解情绪的话).
@@ -25,6 +27,7 @@ OPTION_ROWS = 3
 DECLINED_ROWS = 2
 ACTION_ROWS = 3
 TEXT = forms.Textarea(attrs={"rows": 2})
+User = get_user_model()
 
 
 class ComplaintOpenForm(forms.Form):
@@ -55,14 +58,67 @@ class ComplaintOpenForm(forms.Form):
     )
 
 
-class ListNarrowForm(forms.Form):
-    """The list's narrowing that the fishbone's links carry: a bone, the closing period and the
-    responsible department. Anything unreadable is dropped, not a 500."""
+class ComplaintListForm(forms.Form):
+    """The list's filters, in the record list's words where they narrow by the complaint's record
+    (created_after / created_before in local days, department, stage, assignee, category,
+    customer_tier), so the dashboards' links list exactly what a tile or bar counts. The
+    fishbone's links carry a bone, the closing period and the responsible department. A value
+    that cannot be read, or an unknown department, person or category, is a field error."""
 
-    bone = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-    closed_from = DeskDateField(required=False)
-    closed_to = DeskDateField(required=False)
-    department = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    step = forms.MultipleChoiceField(label=_("Step"), choices=Step.choices, required=False)
+    overdue = forms.BooleanField(label=_("Actions overdue"), required=False)
+    breached = forms.BooleanField(label=_("Surprise breaches"), required=False)
+    recovered = forms.BooleanField(label=_("Recovered (closed satisfied)"), required=False)
+    created_after = DeskDateField(label=_("Created from"), required=False)
+    created_before = DeskDateField(label=_("Created until"), required=False)
+    department = forms.ModelChoiceField(
+        label=_("Department (lead or collaborating)"),
+        queryset=Department.objects.order_by("code"),
+        required=False,
+    )
+    responsible_department = forms.ModelChoiceField(
+        label=_("Responsible department (责任环节)"),
+        queryset=Department.objects.all(),
+        required=False,
+    )
+    stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices, required=False)
+    assignee = UserChoiceField(label=_("Assignee"), queryset=User.objects.all(), required=False)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=ServiceCategory.objects.all(), required=False
+    )
+    customer_tier = forms.ChoiceField(
+        label=_("Customer tier"), choices=ManagementTier.choices, required=False
+    )
+    bone = forms.IntegerField(label=_("Bone"), required=False, min_value=1, max_value=2**31 - 1)
+    closed_from = DeskDateField(label=_("Closed from"), required=False)
+    closed_to = DeskDateField(label=_("Closed to (inclusive)"), required=False)
+
+    def __init__(self, data=None, *, manager: bool = False):
+        super().__init__(data)
+        # The filter bar's controls; the other filters ride along as hidden fields. Only managers
+        # get the department control (one more query): an agent's list already holds only
+        # their departments' complaints.
+        self.shown_names = ("created_after", "created_before", *(("department",) * manager))
+
+    def clean(self):
+        data = super().clean()
+        for start, end in (("created_after", "created_before"), ("closed_from", "closed_to")):
+            if data.get(start) and data.get(end) and data[end] < data[start]:
+                self.add_error(end, _("The end of the period is before its start."))
+        return data
+
+    def shown(self):
+        return [self[name] for name in self.shown_names]
+
+    def carried(self) -> list[tuple[str, str]]:
+        """The filters set but not shown, as (name, value) for hidden inputs."""
+        return [
+            (name, value)
+            for name in self.fields
+            if name not in self.shown_names
+            for value in (self.data.getlist(name) if hasattr(self.data, "getlist") else [])
+            if value
+        ]
 
 
 class RespectForm(forms.Form):

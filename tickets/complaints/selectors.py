@@ -8,7 +8,7 @@ from django.utils import timezone
 from servicedesk.core.models import StatusChange
 from servicedesk.core.selectors import rate, time_in_states
 
-from ..visibility import audience_visible
+from ..visibility import audience_visible, department_key
 from .models import (
     STEPS,
     Complaint,
@@ -45,11 +45,13 @@ def complaint_narrow(
     *,
     state: str = "",
     overdue: bool = False,
+    breached: bool = False,
     recovered: bool = False,
     department: int | None = None,
 ) -> QuerySet[Complaint]:
     """The list's narrowing, for the page and the API: open or closed; with an action past its
-    date; recovered (closed with the customer satisfied); by responsible department."""
+    date; with a surprise breach (surprise_breaches: open late, or done after its date);
+    recovered (closed with the customer satisfied); by responsible department."""
     if state == "open":
         qs = qs.exclude(step=Step.CLOSED)
     elif state == "closed":
@@ -57,11 +59,56 @@ def complaint_narrow(
     if overdue:
         late = ComplaintAction.objects.filter(overdue_actions(), complaint=OuterRef("pk"))
         qs = qs.filter(Exists(late))
+    if breached:
+        broken = surprise_breaches(ComplaintAction.objects.filter(complaint=OuterRef("pk")))
+        qs = qs.filter(Exists(broken))
     if recovered:
         qs = qs.filter(step=Step.CLOSED, outcome=Outcome.SATISFIED)
     if department:
         qs = qs.filter(responsible_department_id=department)
     return qs
+
+
+def complaint_by_record(
+    qs: QuerySet[Complaint],
+    *,
+    since=None,
+    until=None,
+    department_id: int | None = None,
+    stage: str = "",
+    assignee_id: int | None = None,
+    category_id: int | None = None,
+    tier: str = "",
+) -> QuerySet[Complaint]:
+    """Complaints narrowed by their record, in the record list's words (tickets.filters): created
+    in [since, until) (aware moments, for the record's created_at index), by department (lead or
+    collaborating: the audience, as the list and the dashboards count), stage, assignee,
+    category and customer tier. A complaint is opened with its own record (complaint_open), so
+    its record's creation is its own; the dashboards count a complaint by it."""
+    if since is not None:
+        qs = qs.filter(record__created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(record__created_at__lt=until)
+    if department_id:
+        qs = qs.filter(record__audience__has_key=department_key(department_id))
+    columns = {
+        "record__stage": stage,
+        "record__assignee_id": assignee_id,
+        "record__category_id": category_id,
+        "record__customer__management_tier": tier,
+    }
+    conditions = {column: value for column, value in columns.items() if value}
+    return qs.filter(**conditions) if conditions else qs
+
+
+def action_counts(complaints: QuerySet[Complaint]) -> dict[str, int]:
+    """The overdue and surprise-breached actions of `complaints` (one query): the dashboards
+    count actions, the list complaints, so a list narrowed to them says how many it holds."""
+    actions = ComplaintAction.objects.filter(complaint__in=complaints.values("pk"))
+    return surprise_breaches(actions).aggregate(
+        overdue=Count("pk", filter=overdue_actions()),
+        breached=Count("pk"),
+    )
 
 
 def complaint_get(user, pk: int) -> Complaint:

@@ -22,7 +22,7 @@ from servicedesk.core.views import DeskView
 from .. import sections as record_sections
 from ..selectors import department_assignable_users, record_visible
 from . import page, selectors
-from .forms import ListNarrowForm, StepForms
+from .forms import ComplaintListForm, StepForms
 from .models import HANDLED_STEPS, Complaint, Step
 from .rootcause.models import CauseBone
 from .rootcause.selectors import complaints_closed_in, complaints_on_bone
@@ -38,17 +38,21 @@ class ComplaintListView(DeskView):
     section = "complaints"
 
     def get(self, request):
-        chosen = [s for s in request.GET.getlist("step") if s in Step.values]
-        narrow = {
-            "overdue": request.GET.get("overdue") == "1",
-            "recovered": request.GET.get("recovered") == "1",
-        }
-        complaints = selectors.complaint_narrow(
-            selectors.complaint_list(request.user, steps=chosen or None), **narrow
-        )
-        fishbone = ListNarrowForm(request.GET)
-        fishbone.is_valid()
-        complaints, on_bone = _fishbone_narrow(complaints, fishbone.cleaned_data)
+        manager = is_manager_or_admin(request.user)
+        form = ComplaintListForm(request.GET, manager=manager)
+        valid = form.is_valid()
+        data = form.cleaned_data if valid else {}
+        complaints = selectors.complaint_list(request.user, steps=data.get("step") or None)
+        if valid:
+            complaints, on_bone = _narrow(complaints, data)
+        else:
+            # Filters that cannot be read list nothing and say why, rather than a list that
+            # looks narrowed but is not.
+            complaints, on_bone = complaints.none(), None
+        counted = {}
+        if data.get("overdue") or data.get("breached"):
+            # The dashboards count actions; the rows are complaints, so say how many they hold.
+            counted = selectors.action_counts(complaints)
         now, url = timezone.now(), id_url("tickets:complaint_detail")
         page = window_page(
             complaints.values(*ROW_FIELDS),
@@ -63,20 +67,58 @@ class ComplaintListView(DeskView):
             "tickets/complaints/list.html",
             {
                 "page": page,
+                "filter": form,
+                "invalid_filter": not valid,
                 "steps": Step.choices,
-                "chosen": chosen,
-                "narrowed": chosen or any(narrow.values()) or on_bone,
+                "chosen": data.get("step") or [],
+                "narrowed": not valid or any(data.values()),
                 "on_bone": on_bone,
-                "is_manager": is_manager_or_admin(request.user),
-                **narrow,
+                "is_manager": manager,
+                "overdue": data.get("overdue"),
+                "recovered": data.get("recovered"),
+                "breached": data.get("breached"),
+                "counted": counted,
                 "query": query.urlencode(),
             },
+            status=200 if valid else 400,
         )
 
 
+def _narrow(complaints, data: dict):
+    """The valid filters: the complaint's own (overdue, breached, recovered), its record's (the
+    record list's words) and the fishbone's."""
+    complaints = selectors.complaint_narrow(
+        complaints,
+        overdue=data["overdue"],
+        breached=data["breached"],
+        recovered=data["recovered"],
+        department=_pk(data["responsible_department"]),
+    )
+    since = until = None
+    if data["created_after"]:
+        since = day_bounds(data["created_after"], data["created_after"])[0]
+    if data["created_before"]:
+        until = day_bounds(data["created_before"], data["created_before"])[1]
+    complaints = selectors.complaint_by_record(
+        complaints,
+        since=since,
+        until=until,
+        department_id=_pk(data["department"]),
+        stage=data["stage"],
+        assignee_id=_pk(data["assignee"]),
+        category_id=_pk(data["category"]),
+        tier=data["customer_tier"],
+    )
+    return _fishbone_narrow(complaints, data)
+
+
+def _pk(obj) -> int | None:
+    return obj.pk if obj is not None else None
+
+
 def _fishbone_narrow(complaints, data: dict):
-    """The fishbone's links: a bone's complaints closed in its period (and department), so the
-    list's rows are the bone's count."""
+    """The fishbone's links: a bone's complaints closed in its period, so the list's rows are the
+    bone's count. An unknown bone lists nothing."""
     if not data.get("bone"):
         return complaints, None
     bone = CauseBone.objects.filter(pk=data["bone"]).first()
@@ -86,9 +128,7 @@ def _fishbone_narrow(complaints, data: dict):
     since = until = None
     if data.get("closed_from") and data.get("closed_to"):
         since, until = day_bounds(data["closed_from"], data["closed_to"])
-    complaints = complaints_closed_in(
-        complaints, since=since, until=until, department_id=data.get("department")
-    )
+    complaints = complaints_closed_in(complaints, since=since, until=until)
     return complaints, {"bone": bone, "from": data.get("closed_from"), "to": data.get("closed_to")}
 
 

@@ -1,7 +1,7 @@
 """The OpenAPI schema says what the API really answers, so generated clients and fuzzers agree.
 
-- Every operation lists the errors it can answer (400, 401, 403, 404, 415), each in the one error
-  shape (servicedesk.core.api.errors), next to its success and any 409 a view declares itself.
+- Every operation lists the errors it can answer (400, 401, 403, 404, 415, 429), each in the one
+  error shape (servicedesk.core.api.errors), next to its success and any 409 a view declares.
 - Inputs built on StrictInputMixin refuse unknown fields, and their request schemas say so with
   `additionalProperties: false`.
 - Path ids (`lookup_value_regex = ID_PATTERN`) are integers, not strings with a digits pattern.
@@ -21,6 +21,7 @@ ERRORS = {
     "403": _("Your role does not allow this (or, with a session, the CSRF check failed)."),
     "404": _("Not found, or not visible to you; for a list, a page past the end."),
     "415": _("The body is not in a media type this operation reads."),
+    "429": _("Too many requests for this token this minute (settings.API_RATE_PER_MINUTE)."),
 }
 
 
@@ -49,7 +50,7 @@ class DeskAutoSchema(AutoSchema):
         if has_body or locations & {"query", "header"}:
             codes.append("400")
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
-            codes += ["401", "403"]
+            codes += ["401", "403", "429"]
         if "path" in locations or self._is_list_view():
             codes.append("404")
         if has_body:

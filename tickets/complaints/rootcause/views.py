@@ -90,11 +90,11 @@ class FishboneView(DeskView):
             until=end,
             department_id=department.pk if department else None,
         )
-        # The list's own words: ?bone=&closed_from=&closed_to=&department= (see
+        # The list's own words: ?bone=&closed_from=&closed_to=&responsible_department= (see
         # selectors.complaints_on_bone and complaints_closed_in), so a bone's count is its list.
         query = {"closed_from": since.isoformat(), "closed_to": until.isoformat()}
         if department:
-            query["department"] = department.pk
+            query["responsible_department"] = department.pk
         complaints = reverse("tickets:complaints")
         rows = drawing.shares(
             [
