@@ -1,6 +1,7 @@
 import time
 import zoneinfo
 
+from django.contrib.auth import SESSION_KEY
 from django.utils import timezone
 
 SESSION_TZ_KEY = "desk_time_zone"
@@ -35,7 +36,9 @@ class IdleSessionMiddleware:
 
     def __call__(self, request):
         session = getattr(request, "session", None)
-        if session is not None and request.user.is_authenticated:
+        # The session's own sign-in mark, not request.user: a view that never reads the user
+        # (the health check, the bench's floor) does not load it for this.
+        if session is not None and SESSION_KEY in session:
             touch_session(session)
         return self.get_response(request)
 
