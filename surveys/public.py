@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from servicedesk.core.ratelimit import allow
+from servicedesk.core.ratelimit import allow, client_address
 
 from . import services
 from .forms import answer_fields
@@ -37,10 +37,6 @@ OPT_INS = ("meeting", "supervisor", "contact")
 
 def _gone(request, reason: str, status: int):
     return render(request, "surveys/public/gone.html", {"reason": reason}, status=status)
-
-
-def _address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -80,7 +76,7 @@ class AnswerView(View):
         translation.activate(invitation.language)
         (per_link, window), (per_ip, ip_window) = per_token(), per_address()
         if not allow(f"survey:token:{invitation.pk}", limit=per_link, window=window) or (
-            not allow(f"survey:ip:{_address(request)}", limit=per_ip, window=ip_window)
+            not allow(f"survey:ip:{client_address(request)}", limit=per_ip, window=ip_window)
         ):
             return _gone(request, "busy", 429)
         try:
@@ -121,7 +117,7 @@ class ThanksView(View):
         if response is None:
             return _gone(request, "unknown", 404)
         per_ip, window = per_address()
-        if not allow(f"survey:ip:{_address(request)}", limit=per_ip, window=window):
+        if not allow(f"survey:ip:{client_address(request)}", limit=per_ip, window=window):
             translation.activate(invitation.language)
             return _gone(request, "busy", 429)
         chosen = frozenset(name for name in OPT_INS if request.POST.get(name))

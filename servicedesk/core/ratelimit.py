@@ -9,6 +9,13 @@ from django.core.cache import cache
 log = logging.getLogger(__name__)
 
 
+def client_address(request) -> str:
+    """The caller's address as the web server saw it ("" if none): the key of the per-address
+    limits and what the security log records. A proxy in front must set REMOTE_ADDR from the
+    forwarded header (e.g. gunicorn's --forwarded-allow-ips)."""
+    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+
+
 def allow(key: str, *, limit: int, window: int) -> bool:
     """Count one attempt under `key`; False once more than `limit` fall in the current window of
     `window` seconds. If the cache is unreachable the attempt is allowed: a dead Redis must not

@@ -12,15 +12,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from servicedesk.core import ratelimit
+
 from .models import EventKind, SecurityEvent
 
 
 def client_address(request) -> str | None:
-    """The caller's address as the web server saw it (a proxy in front must set REMOTE_ADDR
-    from the forwarded header, e.g. gunicorn's --forwarded-allow-ips)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """ratelimit.client_address, or None (the log's column is nullable, not blank)."""
+    return ratelimit.client_address(request) or None
 
 
 def record(kind: str, *, request=None, user=None, username: str = "", **detail) -> SecurityEvent:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from ..ratelimit import allow
+from ..ratelimit import allow, client_address
 
 WINDOW = 60
 
@@ -22,7 +22,7 @@ class TokenRateThrottle(BaseThrottle):
             key = f"api:user:{request.user.pk}"
         else:
             # Anonymous calls are refused by the permissions anyway; count them per address.
-            key = f"api:addr:{request.META.get('REMOTE_ADDR', '')}"
+            key = f"api:addr:{client_address(request)}"
         return allow(key, limit=limit, window=WINDOW)
 
     def wait(self) -> float:
