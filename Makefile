@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run test lint format messages bench bench-compare check-deploy clean
+.PHONY: install run test reliability lint format messages bench bench-compare check-deploy clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,19 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Issue 13's figures: the reliability and security suites on the real PostgreSQL and Redis (as in
+# CI), written to tests/reliability/RESULTS.md. Fails, after writing the file, if a test fails.
+RELIABILITY_DB ?= postgres://postgres@127.0.0.1:5432/test
+RELIABILITY_REDIS ?= redis://127.0.0.1:6379/0
+reliability: install
+	mkdir -p var && rm -f var/reliability.jsonl
+	CI=true DATABASE_URL=$(RELIABILITY_DB) REDIS_URL=$(RELIABILITY_REDIS) \
+	  RELIABILITY_FIGURES=$(CURDIR)/var/reliability.jsonl \
+	  $(BIN)/python -m pytest -p no:cacheprovider tests/reliability tests/security tests/securitylog; \
+	  status=$$?; outcome=$$([ $$status -eq 0 ] && echo passed || echo FAILED); \
+	  $(BIN)/python -m tests.reliability.results var/reliability.jsonl $$outcome > tests/reliability/RESULTS.md; \
+	  exit $$status
 
 lint: install
 	$(BIN)/ruff check .

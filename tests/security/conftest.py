@@ -1,6 +1,8 @@
 import pytest
 from django.db import transaction
 
+from tests.reliability.figures import report
+
 from .figures import FIGURES, summary
 from .world import build_world
 
@@ -17,5 +19,9 @@ def world(django_db_setup, django_db_blocker):
 
 def pytest_terminal_summary(terminalreporter):
     if FIGURES["cells"]:
+        leaks, foreign = len(FIGURES["unauthorised_2xx"]), len(FIGURES["foreign_rows"])
+        cells = f"{FIGURES['cells']} cells, {FIGURES['lists_checked']} list views"
+        report("Access", "unauthorised 2xx", leaks, 0, ok=leaks == 0, detail=cells)
+        report("Access", "foreign rows shown in lists", foreign, 0, ok=foreign == 0)
         terminalreporter.write_sep("-", "security figures")
         terminalreporter.write_line(summary())

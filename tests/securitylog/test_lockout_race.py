@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from servicedesk.securitylog.models import EventKind, SecurityEvent
 from tests.factories import UserFactory
+from tests.reliability.figures import report
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -40,6 +41,14 @@ def test_parallel_guesses_past_the_limit_are_all_refused_unchecked():
     checked = SecurityEvent.objects.filter(kind=EventKind.SIGN_IN_FAILED).count()
     refused = SecurityEvent.objects.filter(kind=EventKind.LOCKED_OUT).count()
     let_through_past_limit = checked - LIMIT
+    report(
+        "Sign-in",
+        "brute-force attempts let through past the limit",
+        let_through_past_limit,
+        0,
+        ok=let_through_past_limit == 0,
+        detail=f"{ATTEMPTS} parallel guesses at one account, limit {LIMIT}",
+    )
     assert let_through_past_limit == 0, (
         f"brute-force attempts let through past the limit = {let_through_past_limit}"
     )
