@@ -35,7 +35,7 @@ RELIABILITY_REDIS ?= redis://127.0.0.1:6379/0
 reliability: install
 	mkdir -p var && rm -f var/reliability.jsonl
 	CI=true DATABASE_URL=$(RELIABILITY_DB) REDIS_URL=$(RELIABILITY_REDIS) \
-	  RELIABILITY_FIGURES=$(CURDIR)/var/reliability.jsonl \
+	  RELIABILITY_FIGURES=$(CURDIR)/var/reliability.jsonl RELIABILITY_ROUNDS=500 \
 	  $(BIN)/python -m pytest -p no:cacheprovider tests/reliability tests/security tests/securitylog; \
 	  status=$$?; outcome=$$([ $$status -eq 0 ] && echo passed || echo FAILED); \
 	  $(BIN)/python -m tests.reliability.results var/reliability.jsonl $$outcome > tests/reliability/RESULTS.md; \

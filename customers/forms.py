@@ -7,6 +7,7 @@ from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.core.forms import DateInput, user_label
+from servicedesk.core.limits import LIST_TEXT_MAX, LONG_TEXT_MAX, limit_text
 
 from .csvio import ENCODINGS
 from .models import Contact, Customer, CustomerKind, Interaction, Product, ProductOwned
@@ -22,6 +23,7 @@ class CustomerForm(forms.Form):
     tags = forms.CharField(
         label=_("Tags"),
         required=False,
+        max_length=LIST_TEXT_MAX,
         help_text=_("Separate tags with commas."),
     )
 
@@ -37,6 +39,7 @@ class CustomerForm(forms.Form):
         generated["owner"].label_from_instance = user_label  # names, not logins
         for name in ("preferences", "notes"):
             generated[name].widget.attrs["rows"] = 3
+            limit_text(generated[name])
         for name in CONTACT_HOURS:
             if name in generated:
                 generated[name].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -64,10 +67,14 @@ class CustomerCreateForm(CustomerForm):
     phones = forms.CharField(
         label=_("Phones"),
         required=False,
+        max_length=LIST_TEXT_MAX,
         help_text=_("Mobile, landline with area code, or +country code; separate with commas."),
     )
     emails = forms.CharField(
-        label=_("E-mails"), required=False, help_text=_("Separate with commas.")
+        label=_("E-mails"),
+        required=False,
+        max_length=LIST_TEXT_MAX,
+        help_text=_("Separate with commas."),
     )
     create_anyway = forms.BooleanField(
         label=_("Create anyway: this is a different customer"), required=False
@@ -82,10 +89,16 @@ class ContactForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     title = forms.CharField(label=_("Title / role"), max_length=80, required=False)
     phones = forms.CharField(
-        label=_("Phones"), required=False, help_text=_("Separate with commas.")
+        label=_("Phones"),
+        required=False,
+        max_length=LIST_TEXT_MAX,
+        help_text=_("Separate with commas."),
     )
     emails = forms.CharField(
-        label=_("E-mails"), required=False, help_text=_("Separate with commas.")
+        label=_("E-mails"),
+        required=False,
+        max_length=LIST_TEXT_MAX,
+        help_text=_("Separate with commas."),
     )
     is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
     notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
@@ -98,11 +111,16 @@ class InteractionForm(forms.ModelForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave empty for now."),
     )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=LONG_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
     class Meta:
         model = Interaction
         fields = ["kind", "occurred_at", "contact", "summary", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,6 +19,8 @@ from simple_history.utils import bulk_create_with_history
 
 from servicedesk.core.exceptions import DomainError
 from servicedesk.core.outbox import enqueue
+from servicedesk.securitylog import services as securitylog
+from servicedesk.securitylog.models import EventKind
 
 from . import csvio
 from .contactpoints import digits_reversed
@@ -60,7 +62,7 @@ def import_job_create(*, data: bytes, filename: str = "", encoding: str = "utf-8
 
 
 @transaction.atomic
-def import_job_confirm(*, job_id: int, by=None) -> ImportJob:
+def import_job_confirm(*, job_id: int, by=None, request=None) -> ImportJob:
     """The user accepts the preview: write now if small, else queue the task."""
     job = ImportJob.objects.select_for_update().get(pk=job_id)
     if job.status != ImportStatus.PREVIEW:
@@ -69,6 +71,15 @@ def import_job_confirm(*, job_id: int, by=None) -> ImportJob:
         raise DomainError(_("There are no valid rows to import."), code="empty")
     job.status = ImportStatus.QUEUED
     job.save(update_fields=["status", "updated_at"])
+    # The import is logged when it is confirmed (the rows are then written, inline or by the
+    # task), in this transaction: a confirmation that does not commit is not logged.
+    securitylog.record(
+        EventKind.IMPORT,
+        request=request,
+        user=by if getattr(by, "is_authenticated", False) else None,
+        job=job.pk,
+        rows=job.valid,
+    )
     if job.valid > INLINE_LIMIT:
         enqueue("customers.import_run", job.pk)
     return job

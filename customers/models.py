@@ -172,6 +172,9 @@ class Customer(TimeStampedModel):
         related_name="merged_from",
         verbose_name=_("merged into"),
     )
+    # Set once by customers.privacy.customer_erase: the personal fields are anonymised and the
+    # customer can no longer be edited; records, complaints and answers stay for the statistics.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     # Optimistic concurrency: every update checks and bumps it; a stale version is a conflict.
     version = models.PositiveIntegerField(default=1)
     # `version` stays in history so a conflict can say what changed since the caller's version.

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from servicedesk.core.concurrency import versioned_update
 from servicedesk.core.exceptions import DomainError
+from servicedesk.securitylog import services as securitylog
+from servicedesk.securitylog.models import EventKind
 
 from .contactpoints import clean_points, digits_reversed, normalise_email, normalise_phone
 from .models import (
@@ -57,6 +59,21 @@ class DuplicateCustomerError(DomainError):
             _("Already on file for: %(names)s.") % {"names": names}, field=field, code="duplicate"
         )
         self.matches = list(matches)
+
+
+class ErasedCustomerError(DomainError):
+    default_message = _("This customer was erased; their file can no longer be changed.")
+
+
+def refuse_if_erased(customer) -> None:
+    """An erased customer (customers.privacy.customer_erase) is never written again."""
+    if customer.erased_at is not None:
+        raise ErasedCustomerError(code="erased")
+
+
+def _refuse_erased_id(customer_id: int) -> None:
+    if Customer.objects.filter(pk=customer_id, erased_at__isnull=False).exists():
+        raise ErasedCustomerError(code="erased")
 
 
 def _stamp(obj, by) -> None:
@@ -215,6 +232,7 @@ def customer_update(
     previous = {}
 
     def validate(obj):
+        refuse_if_erased(obj)
         _apply_lifecycle(obj, previous.get("lifecycle"))
         _validate_customer(obj)
         obj._change_reason = _("edited")
@@ -269,7 +287,7 @@ def contact_add(
     if errors:
         raise ValidationError(errors)
     # Lock the customer so two people adding a primary contact at once cannot both win.
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    refuse_if_erased(Customer.objects.select_for_update().get(pk=customer.pk))
     has_primary = customer.contacts.filter(is_primary=True)
     if is_primary:
         has_primary.update(is_primary=False)
@@ -288,7 +306,9 @@ def contact_update(
 ) -> Contact:
     if not (name or "").strip():
         raise ValidationError({"name": [_("Enter the contact's name.")]})
-    Customer.objects.select_for_update().filter(pk=contact.customer_id).first()
+    locked = Customer.objects.select_for_update().filter(pk=contact.customer_id).first()
+    if locked is not None:
+        refuse_if_erased(locked)
     if is_primary and not contact.is_primary:
         Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).update(
             is_primary=False
@@ -319,6 +339,7 @@ def contact_point_add(
     *, contact: Contact, kind: str, value: str, label: str = "", is_primary: bool = False
 ) -> ContactPoint:
     clean = _clean_point(kind, value)
+    _refuse_erased_id(contact.customer_id)
     Contact.objects.select_for_update().filter(pk=contact.pk).first()
     if contact.points.filter(kind=kind, value=clean).exists():
         raise DomainError(_("This contact already has it."), field="value", code="duplicate")
@@ -343,6 +364,7 @@ def contact_point_update(
     *, point: ContactPoint, value: str, label: str = "", is_primary: bool = False
 ) -> ContactPoint:
     clean = _clean_point(point.kind, value)
+    _refuse_erased_id(point.customer_id)
     Contact.objects.select_for_update().filter(pk=point.contact_id).first()
     clash = ContactPoint.objects.filter(contact_id=point.contact_id, kind=point.kind, value=clean)
     if clash.exclude(pk=point.pk).exists():
@@ -372,6 +394,7 @@ def interaction_log(
     notes: str = "",
     contact: Contact | None = None,
 ) -> Interaction:
+    _refuse_erased_id(customer.pk)
     interaction = Interaction(
         customer=customer,
         kind=kind,
@@ -408,6 +431,7 @@ def product_owned_add(
     notes: str = "",
 ) -> ProductOwned:
     """Record a product the customer owns; the warranty ends `warranty_months` after purchase."""
+    _refuse_erased_id(customer.pk)
     if purchase_date is not None and purchase_date > timezone.localdate():
         raise ValidationError({"purchase_date": [_("The purchase date cannot be in the future.")]})
     if warranty_end is None and purchase_date is not None:
@@ -448,7 +472,7 @@ _FILL_FIELDS = ("region", "preferences")
 
 
 @transaction.atomic
-def customer_merge(*, survivor_id: int, duplicate_id: int, by=None) -> Customer:
+def customer_merge(*, survivor_id: int, duplicate_id: int, by=None, request=None) -> Customer:
     """Move every row that points at the duplicate to the survivor, then archive the duplicate.
 
     Relations are found through Customer._meta.related_objects, so foreign keys that later apps
@@ -519,6 +543,14 @@ def customer_merge(*, survivor_id: int, duplicate_id: int, by=None) -> Customer:
     duplicate._change_reason = reason
     _stamp(duplicate, by)
     duplicate.save()
+    # In the merge's transaction: logged if and only if the merge commits. Ids only, no names.
+    securitylog.record(
+        EventKind.MERGE,
+        request=request,
+        user=by if getattr(by, "is_authenticated", False) else None,
+        survivor=survivor.pk,
+        duplicate=duplicate.pk,
+    )
     return survivor
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import detail, edit, imports, listing
+from .views import detail, edit, imports, listing, privacy
 
 app_name = "customers"
 
@@ -17,6 +17,13 @@ urlpatterns = [
         "<int:pk>/interactions/new/", edit.InteractionCreateView.as_view(), name="interaction_add"
     ),
     path("<int:pk>/products/new/", edit.ProductOwnedCreateView.as_view(), name="product_add"),
+    # Administrators only: a customer's personal data as a file, and the erasure (privacy.py).
+    path(
+        "<int:pk>/personal-data.json",
+        privacy.CustomerPersonalDataExportView.as_view(),
+        name="privacy_export",
+    ),
+    path("<int:pk>/erase/", privacy.CustomerEraseView.as_view(), name="erase"),
     path("import/", imports.ImportUploadView.as_view(), name="import"),
     path("import/<int:pk>/", imports.ImportPreviewView.as_view(), name="import_preview"),
     path("import/<int:pk>/progress/", imports.ImportProgressView.as_view(), name="import_progress"),

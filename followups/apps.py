@@ -13,7 +13,7 @@ class FollowupsConfig(AppConfig):
         from servicedesk.core.roles import Role, grant
         from tickets import sections as record_sections
 
-        from . import panels, services, subscribers
+        from . import panels, privacy, services, subscribers
 
         staff = ("followups.view_callbackvisit", "followups.change_callbackvisit",
                  "followups.add_callbackvisit", "followups.view_callbackrule")  # fmt: skip
@@ -66,6 +66,7 @@ class FollowupsConfig(AppConfig):
             when=subscribers.is_complaint_recheck,
         )
         customer_services.register_merge_hook("followups", services.visits_before_merge)
+        privacy.register_part()  # the visits' part of a customer's export and erasure
         for name, task, seconds, why in (
             ("followups-scan", "followups.scan", 900.0, "periodic and greeting visits"),
             ("followups-remind", "followups.remind", 300.0, "callbacks about to fall due"),

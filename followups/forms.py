@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.core.forms import DeskDateField, UserChoiceField
+from servicedesk.core.limits import LONG_TEXT_MAX
 
 from .models import Expectation, Method, ProductState, Purpose
 
@@ -54,6 +55,7 @@ class OutcomeForm(VersionedForm):
         label=_("Product in use"), choices=NOT_SAID + ProductState.choices, required=False
     )
     questions_answered = forms.CharField(
+        max_length=LONG_TEXT_MAX,
         label=_("Questions answered"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -72,7 +74,10 @@ class OutcomeForm(VersionedForm):
         label=_("Against expectations"), choices=NOT_SAID + Expectation.choices, required=False
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=LONG_TEXT_MAX,
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     new_issue = forms.CharField(
         label=_("Found a new issue"),
@@ -162,7 +167,10 @@ class VisitCreateForm(forms.Form):
         help_text=_("On-site visits only; empty takes the customer's primary address."),
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        max_length=LONG_TEXT_MAX,
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, departments, assignable, **kwargs):

@@ -166,6 +166,17 @@ def _done(request, visit_id: int, text: str, *, default: str):
     return redirect(_back(request, default))
 
 
+def _form_errors_text(form) -> str:
+    """A row action's refusal, naming each field and what is wrong with it."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        # The hidden version has no label: a stale or hand-made page, which a reload mends.
+        prefix = f"{label}: " if label else _("Reload the page and try again.") + " "
+        parts.append(prefix + " ".join(errors))
+    return " ".join(parts)
+
+
 def _refused(request, visit_id: int, text: str, *, default: str, status: int = 400):
     if _is_htmx(request):
         return _row(request, visit_id, error=text, status=status)
@@ -231,7 +242,7 @@ class VisitNotReachedView(DeskView):
         default = reverse("followups:index")
         form = NotReachedForm(request.POST)
         if not form.is_valid():
-            return _refused(request, visit.pk, _("Reload the page and try again."), default=default)
+            return _refused(request, visit.pk, _form_errors_text(form), default=default)
         try:
             visit = services.visit_not_reached(
                 by=request.user,
@@ -311,7 +322,7 @@ class VisitAssignView(DeskView):
         default = visit.get_absolute_url()
         form = AssignForm(request.POST)
         if not form.is_valid():
-            return _refused(request, visit.pk, _("Choose someone to assign."), default=default)
+            return _refused(request, visit.pk, _form_errors_text(form), default=default)
         assignee_id = form.cleaned_data["assignee"]
         try:
             services.visit_assign(

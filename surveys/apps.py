@@ -12,7 +12,7 @@ class SurveysConfig(AppConfig):
         from servicedesk.core import events, navigation, periodic
         from servicedesk.core.roles import Role, grant
 
-        from . import sections, subscribers
+        from . import privacy, sections, subscribers
 
         # The template editor and the survey settings are the administrators' (Django admin);
         # everyone reads invitations and responses through the desk's own pages and API.
@@ -59,6 +59,15 @@ class SurveysConfig(AppConfig):
                 "surveys-roll-days", "surveys.roll_days", 3600.0, "closed days' survey sums"
             )
         )
+        periodic.register(
+            periodic.PeriodicTask(
+                "surveys-purge-free-text",
+                "surveys.purge_free_text",
+                86400.0,
+                "typed answers past SURVEY_FREE_TEXT_RETENTION_DAYS",
+            )
+        )
+        privacy.register_part()  # the answers' part of a customer's export and erasure
         # A response changed or deleted (also by a cascade: a customer erased with their answers)
         # reopens its day if it was summed: figures stay exact until the next roll.
         post_save.connect(_reopen, sender="surveys.SurveyResponse", dispatch_uid="surveys.reopen")

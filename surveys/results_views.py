@@ -21,6 +21,8 @@ from customers.csvio import write_csv
 from servicedesk.core.forms import DeskDateField
 from servicedesk.core.roles import Role
 from servicedesk.core.views import DeskView
+from servicedesk.securitylog import services as securitylog
+from servicedesk.securitylog.models import EventKind
 
 from . import charts, results, selectors
 from .models import Kind, SurveyTemplate
@@ -337,4 +339,13 @@ class ResultsCsvView(DeskView):
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         name = f"survey-results-{template.key}-{period.since}-{period.until}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
+        securitylog.record(
+            EventKind.EXPORT,
+            request=request,
+            user=request.user,
+            what="survey_results",
+            template=template.pk,
+            since=str(period.since),
+            until=str(period.until),
+        )
         return response

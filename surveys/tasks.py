@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import delivery, rollups
+from . import delivery, retention, rollups
 
 
 @shared_task(name="surveys.send_invitation")
@@ -19,3 +19,9 @@ def send_unsent() -> int:
 def roll_days() -> int:
     """Sum the closed days not yet summed (surveys.rollups); a day summed twice is the same."""
     return rollups.roll_pending()
+
+
+@shared_task(name="surveys.purge_free_text")
+def purge_free_text() -> int:
+    """Daily: typed answers past SURVEY_FREE_TEXT_RETENTION_DAYS emptied (surveys.retention)."""
+    return retention.purge_free_text()

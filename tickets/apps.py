@@ -53,6 +53,10 @@ class TicketsConfig(AppConfig):
         )
         timeline.register_source("records", panels.customer_timeline)
 
+        from . import privacy
+
+        privacy.register_part()  # the records' part of a customer's export and erasure
+
         from servicedesk.core import events, navigation, periodic
 
         from . import subscribers
@@ -77,6 +81,14 @@ class TicketsConfig(AppConfig):
                 "tickets.complaint_actions",
                 900.0,
                 "complaint actions due or late",
+            )
+        )
+        periodic.register(
+            periodic.PeriodicTask(
+                "tickets-purge-attachments",
+                "tickets.purge_attachments",
+                86400.0,
+                "attachments past ATTACHMENT_RETENTION_DAYS",
             )
         )
         events.subscribe(

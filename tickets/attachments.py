@@ -4,17 +4,22 @@ Only types a desk needs and a browser cannot run are accepted. HTML and SVG are 
 downloads, because a file that is ever served inline by mistake would run script on our origin.
 """
 
+import contextlib
+import errno
 import io
 import re
 import unicodedata
 import zipfile
 from pathlib import PurePath
 
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
-from servicedesk.core.exceptions import DomainError
+from servicedesk.core.exceptions import DomainError, StorageFull
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # 10 MB: photos and scans of paperwork fit, videos do not
+# The storage has no room: a full disk, a quota, or the process's file-size limit (RLIMIT_FSIZE).
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 OFFICE = {
     "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -104,3 +109,26 @@ def check_upload(upload) -> tuple[bytes, str]:
 
 def _too_big() -> str:
     return _("The file is larger than %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}
+
+
+def store_upload(field_file, data: bytes) -> None:
+    """Write `data` to the field's storage under a fresh name from its upload_to, as
+    FieldFile.save(save=False) does. When the storage has no room, the half-written file is
+    removed and StorageFull raised, so the caller's transaction rolls back with nothing left."""
+    field, storage = field_file.field, field_file.storage
+    # The name is fixed before writing (FieldFile.save would draw a new one from upload_to), so
+    # a failed write knows which file to remove.
+    name = storage.get_available_name(
+        field.generate_filename(field_file.instance, "upload"), max_length=field.max_length
+    )
+    try:
+        saved = storage.save(name, ContentFile(data), max_length=field.max_length)
+    except OSError as exc:
+        if exc.errno not in NO_ROOM:
+            raise
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+        raise StorageFull() from exc
+    field_file.name = saved
+    setattr(field_file.instance, field.attname, saved)
+    field_file._committed = True  # as FieldFile.save leaves it

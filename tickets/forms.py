@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.core.forms import DateInput
+from servicedesk.core.limits import LONG_TEXT_MAX
 
 from .models import (
     Duration,
@@ -28,7 +29,9 @@ class RecordCreateForm(forms.Form):
         help_text=_("Decides the lead department and the defaults below."),
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    description = forms.CharField(
+        max_length=LONG_TEXT_MAX, label=_("Description"), widget=forms.Textarea, required=False
+    )
     contact = forms.IntegerField(widget=forms.HiddenInput, required=False)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial="normal")
     nature = forms.ChoiceField(label=_("Nature"), choices=DEFAULT + Nature.choices, required=False)
@@ -59,7 +62,9 @@ class RecordCreateForm(forms.Form):
 class RecordEditForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    description = forms.CharField(
+        max_length=LONG_TEXT_MAX, label=_("Description"), widget=forms.Textarea, required=False
+    )
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     nature = forms.ChoiceField(label=_("Nature"), choices=Nature.choices)
     place = forms.ChoiceField(label=_("Place"), choices=Place.choices)
@@ -76,7 +81,9 @@ class MessageForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Type"), choices=MessageKind.choices, widget=forms.RadioSelect, initial="reply"
     )
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(
+        max_length=LONG_TEXT_MAX, label=_("Message"), widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class AttachmentForm(forms.Form):

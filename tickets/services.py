@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, prefetch_related_objects
 from django.urls import reverse
@@ -738,8 +737,9 @@ def attachment_add(*, by, record_id: int, upload) -> RecordAttachment:
         uploaded_by=by,
     )
     # The storage write is not transactional: a rollback after it leaves an orphan file, never a
-    # row without its file.
-    attachment.file.save("upload", ContentFile(data), save=False)
+    # row without its file. A full disk removes its half-written file and raises StorageFull,
+    # which rolls this transaction back.
+    files.store_upload(attachment.file, data)
     attachment.save()
     events.emit(
         "record_attachment_added",

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import retention, services
 from .complaints import services as complaints
 
 
@@ -18,3 +18,9 @@ def complaint_actions() -> dict:
         "reminded": complaints.complaint_actions_remind(),
         "escalated": complaints.complaint_actions_escalate(),
     }
+
+
+@shared_task(name="tickets.purge_attachments")
+def purge_attachments() -> int:
+    """Daily: attachments past ATTACHMENT_RETENTION_DAYS deleted, file and row (retention)."""
+    return retention.purge_attachments()

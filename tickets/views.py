@@ -137,7 +137,9 @@ class RecordListView(DeskView):
         raw = list(dict.fromkeys(int(v) for v in raw_ids if v.strip().isdigit() and len(v) < 19))
         action = request.POST.get("action")
         back = request.POST.get("next") or ""
-        target = f"{request.path}?{back}" if back else request.path
+        # The list's own query string, echoed back; a hand-made one longer than any URL would make
+        # the redirect itself fail (Django refuses Location headers over 16 KB).
+        target = f"{request.path}?{back}" if back and len(back) < 4096 else request.path
         if not raw:
             messages.error(request, _("Tick at least one record first."))
             return redirect(target)
@@ -421,7 +423,12 @@ class RecordAssignView(DeskView):
     def post(self, request, pk):
         record = _visible_or_404(request.user, pk)
         form = AssignForm(request.POST)
-        form.is_valid()
+        if not form.is_valid():
+            # Not "nobody": a malformed choice would otherwise unassign the record.
+            messages.error(
+                request, _("Assignee: %(error)s") % {"error": form.errors["assignee"][0]}
+            )
+            return redirect(record)
         try:
             services.record_assign(
                 by=request.user,

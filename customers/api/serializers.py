@@ -9,7 +9,9 @@ from servicedesk.core.api.serializers import (
     BoundedDateField,
     BoundedDateTimeField,
     InputSerializer,
+    RowField,
 )
+from servicedesk.core.limits import LONG_TEXT_MAX
 
 from ..models import (
     CLASSIFICATIONS,
@@ -107,7 +109,7 @@ class _CustomerFieldsSerializer(InputSerializer):
 
     kind = serializers.ChoiceField(choices=CustomerKind.choices, required=False)
     name = serializers.CharField(max_length=200)
-    organisation = serializers.PrimaryKeyRelatedField(
+    organisation = RowField(
         queryset=Customer.objects.filter(kind=CustomerKind.ORGANISATION, is_archived=False),
         required=False,
         allow_null=True,
@@ -128,12 +130,12 @@ class _CustomerFieldsSerializer(InputSerializer):
         choices=CLASSIFICATIONS["marketing_type"].choices, required=False
     )
     party = serializers.ChoiceField(choices=CLASSIFICATIONS["party"].choices, required=False)
-    owner = serializers.PrimaryKeyRelatedField(
+    owner = RowField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
     region = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    preferences = serializers.CharField(required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    preferences = serializers.CharField(max_length=LONG_TEXT_MAX, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=LONG_TEXT_MAX, required=False, allow_blank=True)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
     )
@@ -184,9 +186,7 @@ class ContactOutputSerializer(serializers.ModelSerializer):
 
 class ContactInputSerializer(InputSerializer):
     output_serializer = ContactOutputSerializer
-    customer = serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.filter(is_archived=False)
-    )
+    customer = RowField(queryset=Customer.objects.filter(is_archived=False))
     name = serializers.CharField(max_length=120)
     title = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
     is_primary = serializers.BooleanField(required=False, default=False)
@@ -217,16 +217,14 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
 
 class InteractionInputSerializer(InputSerializer):
     output_serializer = InteractionOutputSerializer
-    customer = serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.filter(is_archived=False)
-    )
-    contact = serializers.PrimaryKeyRelatedField(
-        queryset=Contact.objects.all(), required=False, allow_null=True
-    )
+    customer = RowField(queryset=Customer.objects.filter(is_archived=False))
+    contact = RowField(queryset=Contact.objects.all(), required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=InteractionKind.choices)
     occurred_at = BoundedDateTimeField(required=False, allow_null=True)
     summary = serializers.CharField(max_length=200)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(
+        max_length=LONG_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
 
 
 class ProductOwnedOutputSerializer(serializers.ModelSerializer):
@@ -251,10 +249,8 @@ class ProductOwnedOutputSerializer(serializers.ModelSerializer):
 
 class ProductOwnedInputSerializer(InputSerializer):
     output_serializer = ProductOwnedOutputSerializer
-    customer = serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.filter(is_archived=False)
-    )
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.filter(is_active=True))
+    customer = RowField(queryset=Customer.objects.filter(is_archived=False))
+    product = RowField(queryset=Product.objects.filter(is_active=True))
     serial = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
     purchase_date = BoundedDateField(required=False, allow_null=True)
     warranty_end = BoundedDateField(required=False, allow_null=True)

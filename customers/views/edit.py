@@ -177,6 +177,7 @@ class CustomerMergeView(DeskView):
                 survivor_id=customer.pk,
                 duplicate_id=form.cleaned_data["duplicate"].pk,
                 by=request.user,
+                request=request,
             )
         except DomainError as exc:
             add_service_error(form, exc)

@@ -85,7 +85,7 @@ class ImportPreviewView(DeskView):
             messages.info(request, _("The import was cancelled; nothing was saved."))
             return redirect("customers:index")
         try:
-            job = imports.import_job_confirm(job_id=job.pk, by=request.user)
+            job = imports.import_job_confirm(job_id=job.pk, by=request.user, request=request)
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("customers:import_preview", job.pk)

@@ -12,6 +12,8 @@ from servicedesk.core.pagination import page_number, window_page
 from servicedesk.core.roles import is_manager_or_admin
 from servicedesk.core.users import person_name
 from servicedesk.core.views import DeskView
+from servicedesk.securitylog import services as securitylog
+from servicedesk.securitylog.models import EventKind
 
 from .. import csvio, selectors
 from ..filters import CustomerFilter
@@ -118,4 +120,12 @@ class CustomerExportView(DeskView):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
         response["X-Export-Title"] = _("Customers")
+        # The filters' names only: a search term may be a customer's name or phone number.
+        securitylog.record(
+            EventKind.EXPORT,
+            request=request,
+            user=request.user,
+            what="customers_csv",
+            filters=sorted(k for k, v in request.GET.items() if v),
+        )
         return response

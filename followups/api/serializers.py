@@ -12,9 +12,11 @@ from servicedesk.core.api.serializers import (
     DepartmentRefSerializer,
     IdField,
     InputSerializer,
+    RowField,
     StrictInputMixin,
     UserRefSerializer,
 )
+from servicedesk.core.limits import LONG_TEXT_MAX
 from servicedesk.core.models import Department
 from tickets.models import ServiceCategory, ServiceRecord, Stage
 
@@ -186,7 +188,9 @@ class VisitCreateInputSerializer(InputSerializer):
         default="",
         help_text=_("On site: where to go; empty takes the customer's primary address."),
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(
+        max_length=LONG_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
 
 
 class _VisitActionSerializer(InputSerializer):
@@ -201,14 +205,18 @@ class VisitOutcomeInputSerializer(_VisitActionSerializer):
     product_state = serializers.ChoiceField(
         choices=ProductState.choices, required=False, allow_blank=True, default=""
     )
-    questions_answered = serializers.CharField(required=False, allow_blank=True, default="")
+    questions_answered = serializers.CharField(
+        max_length=LONG_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
     satisfaction = serializers.IntegerField(
         min_value=1, max_value=5, required=False, allow_null=True, default=None
     )
     expectation = serializers.ChoiceField(
         choices=Expectation.choices, required=False, allow_blank=True, default=""
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(
+        max_length=LONG_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
     new_issue = serializers.CharField(
         max_length=200,
         required=False,
@@ -311,7 +319,7 @@ class RuleInputSerializer(StrictInputMixin, serializers.ModelSerializer):
         allow_blank=True,
         help_text=_("For records: only this stage; empty for any."),
     )
-    categories = serializers.PrimaryKeyRelatedField(
+    categories = RowField(
         many=True,
         required=False,
         queryset=ServiceCategory.objects.all(),
@@ -321,7 +329,7 @@ class RuleInputSerializer(StrictInputMixin, serializers.ModelSerializer):
         required=False,
         help_text=_("For periodic visits and greetings: only this tier; empty for all."),
     )
-    department = serializers.PrimaryKeyRelatedField(
+    department = RowField(
         queryset=Department.objects.filter(is_active=True),
         help_text=_("Whose queue the visits are in, whoever makes them."),
     )

@@ -17,6 +17,7 @@ Links in e-mails must be absolute: build them with `absolute_url`, which reads s
 at call time.
 """
 
+import contextlib
 import logging
 import smtplib
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -98,26 +99,38 @@ def email_send(*, email_id: int) -> bool:
     and the sweep, or a task published twice) skips the row instead of sending it again. If the
     process dies mid-send the lock goes with its connection and the row is still queued: the sweep
     sends it later (at least once, never twice at the same time).
+
+    The mail server's connection is closed only after the commit: Django's send_mail says QUIT
+    and waits for the reply while the row still reads queued, so a worker killed during a slow
+    goodbye left an accepted message queued, and the next run sent it again
+    (tests/reliability/test_worker_killed.py). What is left is the commit's own round trip.
     """
-    with transaction.atomic():
-        email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk=email_id, state=EmailState.QUEUED, next_attempt_at__lte=timezone.now())
-            .first()
-        )
-        if email is None:
-            return False  # sent, failed for good, not due yet, or another worker has it
-        try:
-            send_mail(email.subject, email.body, None, [email.to])
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-            _record_failure(email, exc)
-            return False
-        email.state = EmailState.SENT
-        email.sent_at = timezone.now()
-        email.attempts += 1
-        email.last_error = ""
-        email.save(update_fields=["state", "sent_at", "attempts", "last_error"])
-        return True
+    connection = get_connection()
+    try:
+        with transaction.atomic():
+            email = (
+                OutboundEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk=email_id, state=EmailState.QUEUED, next_attempt_at__lte=timezone.now())
+                .first()
+            )
+            if email is None:
+                return False  # sent, failed for good, not due yet, or another worker has it
+            try:
+                connection.open()  # opened here, so send_mail leaves it open after the send
+                send_mail(email.subject, email.body, None, [email.to], connection=connection)
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+                _record_failure(email, exc)
+                return False
+            email.state = EmailState.SENT
+            email.sent_at = timezone.now()
+            email.attempts += 1
+            email.last_error = ""
+            email.save(update_fields=["state", "sent_at", "attempts", "last_error"])
+            return True
+    finally:
+        # The message is accepted and (on success) recorded as sent: a failed goodbye is noise.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()
 
 
 def _record_failure(email: OutboundEmail, exc: Exception) -> None:

@@ -36,3 +36,15 @@ class ConflictError(DomainError):
         super().__init__(message, field=None, code="conflict")
         self.current = current
         self.changes = changes or {}
+
+
+class StorageFull(DomainError):
+    """The server has no room to store a file (full disk, quota, file-size limit). Not the
+    caller's input at fault: the API answers 507 Insufficient Storage, a page a form error."""
+
+    default_message = _(
+        "The server has no room to store this file now. Try again later, or tell an administrator."
+    )
+
+    def __init__(self, message=None, *, field: str | None = "file"):
+        super().__init__(message, field=field, code="storage_full")

@@ -14,6 +14,8 @@ from customers.csvio import write_csv
 from servicedesk.audit import selectors as audit_selectors
 from servicedesk.core.roles import Role, is_manager_or_admin
 from servicedesk.core.views import DeskView
+from servicedesk.securitylog import services as securitylog
+from servicedesk.securitylog.models import EventKind
 from tickets.complaints.rootcause import drawing
 
 from . import charts, exports, kpis, links
@@ -200,6 +202,14 @@ class ExportView(DeskView):
         )  # a BOM, so Excel reads the Chinese names as UTF-8
         response["Content-Disposition"] = (
             f'attachment; filename="dashboard-{table}-{since.isoformat()}-{until.isoformat()}.csv"'
+        )
+        securitylog.record(
+            EventKind.EXPORT,
+            request=request,
+            user=request.user,
+            what=f"dashboard_{table}",
+            since=since.isoformat(),
+            until=until.isoformat(),
         )
         return response
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from servicedesk.core.forms import DeskDateField, user_label
+from servicedesk.core.limits import LONG_TEXT_MAX
 from surveys.results import DEFAULT_PERIOD_DAYS
 
 from .models import CaseKind, SuggestionStatus
@@ -22,11 +23,13 @@ class CaseForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CaseKind.choices, widget=forms.RadioSelect)
     title = forms.CharField(label=_("Title"), max_length=200)
     happened = forms.CharField(
+        max_length=LONG_TEXT_MAX,
         label=_("What happened"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("The customer, the situation and what was done, in a few sentences."),
     )
     lesson = forms.CharField(
+        max_length=LONG_TEXT_MAX,
         label=_("What we learn"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the team should keep doing, or do differently next time."),
@@ -52,6 +55,7 @@ class CaseForm(forms.Form):
 class SuggestionForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(
+        max_length=LONG_TEXT_MAX,
         label=_("Your suggestion"),
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("What should change, and why it would serve customers or colleagues better."),
@@ -104,9 +108,13 @@ class MeetingForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+        max_length=LONG_TEXT_MAX,
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
     )
     decisions = forms.CharField(
+        max_length=LONG_TEXT_MAX,
         label=_("Decisions and follow-up items"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),

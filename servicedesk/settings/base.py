@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "servicedesk.securitylog.middleware.RequireTwoFactorMiddleware",
     "servicedesk.core.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "servicedesk.core.middleware.UndecodableFormMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -103,6 +104,9 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before a request reuses it, so a restarted PostgreSQL costs no
+# request once it is back (tests/reliability/test_pg_restart.py; off only to show the failure).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Web, worker and beat share the SQLite file under `make run`: WAL lets readers run beside a
     # writer, IMMEDIATE takes the write lock up front so transactions wait instead of failing.
@@ -142,6 +146,12 @@ API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=600)
 # (surveys/public.py). A link answers once: the rest refuse retries and floods.
 SURVEY_SUBMITS_PER_LINK = env.int("SURVEY_SUBMITS_PER_LINK", default=10)
 SURVEY_SUBMITS_PER_ADDRESS = env.int("SURVEY_SUBMITS_PER_ADDRESS", default=60)
+# Retention (issue 13, item 7): a daily beat task purges what is older than these many days;
+# 0 keeps it forever. Survey free text: the typed answers are emptied, the scores stay for the
+# statistics (surveys/retention.py). Attachments: the files and their rows are deleted
+# (tickets/retention.py). Counted from the answer's submission / the file's upload.
+SURVEY_FREE_TEXT_RETENTION_DAYS = env.int("SURVEY_FREE_TEXT_RETENTION_DAYS", default=0)
+ATTACHMENT_RETENTION_DAYS = env.int("ATTACHMENT_RETENTION_DAYS", default=0)
 
 # Internationalisation: English and Simplified Chinese; stored in UTC, shown in the user's zone.
 LANGUAGE_CODE = "en"
@@ -179,7 +189,10 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesyste
 # A publish (from a page, after commit) tries a dead Redis twice, at once, and gives up: kombu's
 # default keeps retrying for the whole connection timeout, which a page would wait out. What it
 # carried is in the database (event deliveries, the task outbox) for beat's sweep.
-REDIS_PUBLISH_OPTIONS = {"max_retries": 1, "interval_start": 0}
+# (An env override exists only for tests/reliability/test_redis_outage.py's broken variant.)
+REDIS_PUBLISH_OPTIONS = env.json(
+    "REDIS_PUBLISH_OPTIONS", default={"max_retries": 1, "interval_start": 0}
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(BROKER_DIR),

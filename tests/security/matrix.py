@@ -224,6 +224,9 @@ ROUTES: dict[str, tuple] = {
     "customers:contact_add": ("customer", "GET", "staff"),
     "customers:interaction_add": ("customer", "GET", "staff"),
     "customers:product_add": ("customer", "GET", "staff"),
+    # A customer's personal data (customers.privacy): administrators only.
+    "customers:privacy_export": ("customer", "GET", "administrators"),
+    "customers:erase": ("customer", "GET", "administrators"),
     "customers:import": (None, "GET", "staff"),
     "customers:import_preview": ("import_job", "GET", "agent_own_managers_all"),
     "customers:import_progress": ("import_job", "GET", "agent_own_managers_all"),

@@ -30,6 +30,7 @@ from servicedesk.core.api.versioning import (
     with_etag,
 )
 from servicedesk.core.exceptions import ConflictError, DomainError
+from servicedesk.core.limits import LONG_TEXT_MAX
 from servicedesk.core.models import Department
 
 from ..complaints import services
@@ -110,7 +111,9 @@ class ComplaintCreateInputSerializer(InputSerializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     category = IdField(help_text=_("A category of that stage."))
     subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=LONG_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
     channel = serializers.ChoiceField(choices=Channel.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
     wants_manager = serializers.BooleanField(required=False, default=False)

@@ -11,6 +11,7 @@ from servicedesk.core.api.serializers import (
     InputSerializer,
     UserRefSerializer,
 )
+from servicedesk.core.limits import LONG_TEXT_MAX
 
 from ..models import (
     Duration,
@@ -161,7 +162,9 @@ class RecordCreateInputSerializer(InputSerializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     category = IdField(help_text=_("A category id of the same stage."))
     subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=LONG_TEXT_MAX, required=False, allow_blank=True, default=""
+    )
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     nature = serializers.ChoiceField(choices=Nature.choices, required=False)
     place = serializers.ChoiceField(choices=Place.choices, required=False)
@@ -199,7 +202,7 @@ class RecordUpdateInputSerializer(InputSerializer):
         help_text=_("The version you last read; or send it as an If-Match header."),
     )
     subject = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(max_length=LONG_TEXT_MAX, required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     contact = IdField(required=False, allow_null=True)
     category = IdField(required=False)
@@ -225,7 +228,7 @@ class TransitionInputSerializer(InputSerializer):
 
 class MessageInputSerializer(InputSerializer):
     kind = MessageKindField()
-    body = serializers.CharField()
+    body = serializers.CharField(max_length=LONG_TEXT_MAX)
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):

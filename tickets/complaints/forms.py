@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import ManagementTier
 from servicedesk.core.forms import DeskDateField, UserChoiceField
+from servicedesk.core.limits import LONG_TEXT_MAX
 from servicedesk.core.models import Department
 
 from ..models import ServiceCategory, Stage
@@ -39,7 +40,9 @@ class ComplaintOpenForm(forms.Form):
         help_text=_("Its stage is the complaint's: pre-sale, in-sale or after-sale."),
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    description = forms.CharField(label=_("What the customer said"), widget=TEXT, required=False)
+    description = forms.CharField(
+        max_length=LONG_TEXT_MAX, label=_("What the customer said"), widget=TEXT, required=False
+    )
     channel = forms.ChoiceField(label=_("Came in by"), choices=Channel.choices)
     severity = forms.ChoiceField(
         label=_("Severity"),
@@ -148,17 +151,25 @@ class RespectForm(forms.Form):
 
 
 class ListenForm(forms.Form):
-    feeling = forms.CharField(label=_("How does the customer feel? (感受)"), widget=TEXT)
-    want = forms.CharField(label=_("What does the customer want? (想要)"), widget=TEXT)
-    thinking = forms.CharField(label=_("What is the customer thinking? (想法)"), widget=TEXT)
-    facts = forms.CharField(label=_("Facts gathered"), widget=TEXT)
+    feeling = forms.CharField(
+        max_length=LONG_TEXT_MAX, label=_("How does the customer feel? (感受)"), widget=TEXT
+    )
+    want = forms.CharField(
+        max_length=LONG_TEXT_MAX, label=_("What does the customer want? (想要)"), widget=TEXT
+    )
+    thinking = forms.CharField(
+        max_length=LONG_TEXT_MAX, label=_("What is the customer thinking? (想法)"), widget=TEXT
+    )
+    facts = forms.CharField(max_length=LONG_TEXT_MAX, label=_("Facts gathered"), widget=TEXT)
 
     def payload(self, data):
         return dict(data)
 
 
 class RestateForm(forms.Form):
-    request = forms.CharField(label=_("The request, in your words"), widget=TEXT)
+    request = forms.CharField(
+        max_length=LONG_TEXT_MAX, label=_("The request, in your words"), widget=TEXT
+    )
     confirmed = forms.TypedChoiceField(
         label=_("Did the customer confirm it?"),
         choices=[("yes", _("Yes, that is what they want")), ("no", _("No: listen again"))],
@@ -246,6 +257,7 @@ class RecheckForm(forms.Form):
         ],
     )
     note = forms.CharField(
+        max_length=LONG_TEXT_MAX,
         label=_("Note"),
         widget=TEXT,
         required=False,

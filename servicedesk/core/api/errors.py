@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..exceptions import ConflictError, DomainError
+from ..exceptions import ConflictError, DomainError, StorageFull
 
 
 def error_body(status_code: int, code: str, message: str, fields=None, **extra) -> dict:
@@ -25,7 +25,7 @@ def error_body(status_code: int, code: str, message: str, fields=None, **extra) 
 
 
 def _as_drf(exc):
-    if isinstance(exc, ConflictError):
+    if isinstance(exc, ConflictError | StorageFull):
         return exc
     if isinstance(exc, DomainError):
         return exceptions.ValidationError(exc.as_field_errors())
@@ -39,6 +39,13 @@ def _as_drf(exc):
 
 def exception_handler(exc, context):
     exc = _as_drf(exc)
+    if isinstance(exc, StorageFull):
+        # The server's fault, not the input's: 507, so a client retries later instead of
+        # "fixing" a file that was fine.
+        return Response(
+            error_body(507, exc.code, exc.message, fields=exc.as_field_errors()),
+            status=status.HTTP_507_INSUFFICIENT_STORAGE,
+        )
     if isinstance(exc, ConflictError):
         return Response(
             error_body(409, "conflict", exc.message, current=exc.current, changes=exc.changes),

@@ -30,6 +30,19 @@ class IdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
+class RowField(serializers.PrimaryKeyRelatedField):
+    """A row named by its id. PrimaryKeyRelatedField looks up whatever it is given, and the
+    database turns 1.5 (or "1.5", or true) into row 1: a malformed id would name a real row."""
+
+    def to_internal_value(self, data):
+        whole = isinstance(data, int) or (
+            isinstance(data, str) and data.isascii() and data.isdigit()
+        )
+        if isinstance(data, bool) or not whole:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 # Dates and times an input may name. Anything outside is a typo (year 50, year 9999), would
 # overflow date arithmetic in the services (warranty ends, business-day targets), and before 1970
 # many time zones had offsets with seconds (Shanghai's LMT was +08:05:43), which ISO 8601 output
