@@ -22,7 +22,8 @@ def report(area: str, figure: str, value, target, *, ok: bool, detail: str = "")
             "target": target,
             "ok": bool(ok),
             "detail": detail,
-            "at": time.strftime("%Y-%m-%d %H:%M:%S"),
+            # UTC: Django sets the process's TZ to TIME_ZONE, so local time would be Shanghai's.
+            "at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         }
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")

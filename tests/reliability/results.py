@@ -39,10 +39,14 @@ def render(figures: list[dict], *, outcome: str) -> str:
         for f in rows:
             mark = "yes" if f["ok"] else "**NO**"
             out.append(f"| {f['figure']} | {f['value']} | {f['target']} | {mark} |")
-        notes = [f for f in rows if f["detail"]]
+        # Figures measured by one run share its detail: say it once, naming them together.
+        notes: OrderedDict[str, list[str]] = OrderedDict()
+        for f in rows:
+            if f["detail"]:
+                notes.setdefault(f["detail"], []).append(f["figure"])
         if notes:
             out.append("")
-            out += [f"- {f['figure']}: {f['detail']}" for f in notes]
+            out += [f"- {'; '.join(names)}: {detail}" for detail, names in notes.items()]
         out.append("")
     return "\n".join(out)
 
