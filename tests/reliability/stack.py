@@ -158,12 +158,21 @@ def logs(procs: list[Proc], tail: int = 3000) -> str:
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for Django's backend: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
+    """Just enough SMTP for Django's backend: EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT. The sink
+    may hold a connection at DATA (the message is never accepted) or at QUIT (accepted, the
+    goodbye never answered) until the sender dies: see faults.HoldingSmtpSink."""
+
+    timeout = 90  # a held connection whose client never dies ends here, not with the test run
 
     def _say(self, line: str) -> None:
         self.wfile.write(line.encode() + b"\r\n")
 
+    def _wait_for_the_sender_to_die(self) -> None:
+        while self.rfile.readline():
+            pass
+
     def handle(self) -> None:
+        sink = self.server.sink
         self._say("220 sink ESMTP")
         recipients: list[str] = []
         while line := self.rfile.readline():
@@ -178,14 +187,21 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 recipients.append(match.group(1).decode() if match else "")
                 self._say("250 OK")
             elif verb == "DATA":
+                if sink.take_hold(at="DATA"):
+                    self._wait_for_the_sender_to_die()
+                    sink.note_dropped(recipients)
+                    return
                 self._say("354 go on")
                 data = []
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
                     data.append(chunk[1:] if chunk.startswith(b"..") else chunk)
                 message = message_from_bytes(b"".join(data), policy=email_policy.default)
-                self.server.sink.received(recipients, message)
+                sink.received(recipients, message)
                 self._say("250 queued")
             elif verb == "QUIT":
+                if sink.take_hold(at="QUIT"):
+                    self._wait_for_the_sender_to_die()
+                    return
                 self._say("221 bye")
                 return
             else:  # RSET, NOOP and the rest
@@ -219,6 +235,13 @@ class SmtpSink:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+    def take_hold(self, *, at: str) -> bool:
+        """Whether to hold this connection at its `at` command; this sink never does."""
+        return False
+
+    def note_dropped(self, recipients: list[str]) -> None:
+        """A held message whose sender died: never delivered."""
 
     def received(self, recipients: list[str], message) -> None:
         subject = " ".join(str(message["subject"] or "").split())

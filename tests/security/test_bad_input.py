@@ -23,7 +23,7 @@ from django.test import override_settings
 
 from tests.reliability.figures import report
 
-from . import badinput
+from . import badinput, badinput_api, badinput_pages, hostile
 
 pytestmark = pytest.mark.django_db
 
@@ -60,24 +60,24 @@ def _run(world):
 
     admin = world.users["administrator"]
     document = Client().get("/api/schema/?format=json").json()
-    schema = badinput.hostile.Schema(document)
-    api = badinput.api_client(admin)
-    operations = badinput.api_operations(schema, world, api, result)
-    badinput.api_run(schema, world, api, result, operations)
+    schema = hostile.Schema(document)
+    api = badinput_api.api_client(admin)
+    operations = badinput_api.api_operations(schema, world, api, result)
+    badinput_api.api_run(schema, world, api, result, operations)
     lap("api")
 
-    clients = {role: badinput.page_client(world.users[role]) for role in badinput.ROLES}
-    post_forms, get_forms = badinput.collect_forms(world, clients, result)
+    clients = {role: badinput_pages.page_client(world.users[role]) for role in badinput.ROLES}
+    post_forms, get_forms = badinput_pages.collect_forms(world, clients, result)
     lap("crawl forms")
-    usable = badinput.pages_run(clients, result, post_forms)
-    badinput.get_forms_run(clients, result, get_forms)
+    usable = badinput_pages.pages_run(clients, result, post_forms)
+    badinput_pages.get_forms_run(clients, result, get_forms)
     lap("pages")
 
     # Stored last: each keeps its payload, which later bases would otherwise trip over.
-    badinput.api_store(schema, world, api, result, operations)
-    badinput.pages_store(clients, result, usable)
+    badinput_api.api_store(schema, world, api, result, operations)
+    badinput_pages.pages_store(clients, result, usable)
     lap("store")
-    badinput.read_back(world, clients, result)
+    badinput_pages.read_back(world, clients, result)
     lap("read back")
     return result
 
@@ -115,7 +115,7 @@ def test_every_write_operation_and_form_is_reached(outcome):
 
 
 def test_every_text_field_gets_every_hostile_kind(outcome):
-    for kind in [*badinput.hostile.INVALID_TEXT, *badinput.hostile.valid_text("x")]:
+    for kind in [*hostile.INVALID_TEXT, *hostile.valid_text("x")]:
         assert outcome.kinds[kind] >= len(outcome.text_fields), kind
 
 
@@ -203,10 +203,10 @@ def test_read_back_catches_an_unescaped_payload_and_a_live_formula():
     from django.http import HttpResponse
 
     result = badinput.Outcome()
-    page = HttpResponse(f"<p>{badinput.hostile.XSS_SCRIPT}</p>", content_type="text/html")
+    page = HttpResponse(f"<p>{hostile.XSS_SCRIPT}</p>", content_type="text/html")
     export = HttpResponse("name\r\n=zqH0001q\r\n'=zqH0002q\r\n", content_type="text/csv")
     for where, response in (("page", page), ("export", export)):
-        badinput.read_response(result, where, response)
-    assert result.unescaped == [f"page: {badinput.hostile.XSS_SCRIPT}"]
+        badinput_pages.read_response(result, where, response)
+    assert result.unescaped == [f"page: {hostile.XSS_SCRIPT}"]
     assert result.unneutralised == ["export: '=zqH0001q'"]
     assert result.seen_tags == {"zqH0001q", "zqH0002q"}

@@ -12,6 +12,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from servicedesk.core.api.lean import paginate_values, respond
+from servicedesk.core.api.schema import STORAGE_FULL
 from servicedesk.core.api.serializers import ID_PATTERN, HistoryEntrySerializer
 from servicedesk.core.api.versioning import CONFLICT, IF_MATCH, version_from, with_etag
 
@@ -209,7 +210,7 @@ class ServiceRecordViewSet(
     @extend_schema(
         methods=["POST"],
         request={"multipart/form-data": AttachmentInputSerializer},
-        responses={201: AttachmentOutputSerializer},
+        responses={201: AttachmentOutputSerializer, 507: STORAGE_FULL},
     )
     @action(
         detail=True,

@@ -29,6 +29,12 @@ def error_response(description) -> OpenApiResponse:
     return OpenApiResponse(ApiErrorSerializer, description=description)
 
 
+# An upload the server has no room for (servicedesk.core.exceptions.StorageFull): retry later.
+STORAGE_FULL = error_response(
+    _("The server has no room to store the file now (a full disk): nothing was saved; retry later.")
+)
+
+
 class DeskAutoSchema(AutoSchema):
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
