@@ -25,10 +25,13 @@ def purge_free_text(*, now=None, batch: int = BATCH) -> int:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
     old = Answer.objects.filter(response__submitted_at__lt=cutoff).exclude(text="")
-    total = 0
+    total, last = 0, 0
     while True:
         with transaction.atomic():
-            ids = list(old.order_by("pk").values_list("pk", flat=True)[:batch])
+            # Onwards from the last batch (keyset), so a long backlog is walked once, not once
+            # per batch.
+            ids = list(old.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
             if not ids:
                 return total
+            last = ids[-1]
             total += Answer.objects.filter(pk__in=ids).exclude(text="").update(text="")
