@@ -10,13 +10,9 @@ test database, and with the broker of this test run; nothing else may consume fr
 database while this test runs (as for every worker test), and its queue is purged first.
 """
 
-import contextlib
 import os
 import re
 import secrets
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,6 +45,8 @@ from tests.factories import (
     UserFactory,
 )
 from tests.processes import desk_env, free_port
+from tests.reliability import stack as stack_procs
+from tests.reliability.stack import Proc
 from tests.surveys.factories import rating_template
 from tests.tickets.factories import CategoryFactory
 from tickets.models import MessageKind, RecordMessage, ServiceRecord, Stage, Status
@@ -65,21 +63,6 @@ pytestmark = [
         reason="needs PostgreSQL (DATABASE_URL): other processes cannot share SQLite's test DB",
     ),
 ]
-
-
-@dataclass
-class Proc:
-    name: str
-    process: subprocess.Popen
-    log: Path
-    port: int | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
 @dataclass
@@ -103,37 +86,6 @@ def _subprocess_env() -> dict[str, str]:
         # The workers print what they send; the test counts each e-mail in their output.
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
     )
-
-
-def _start(name: str, args: list[str], env: dict, tmp_path: Path, port=None) -> Proc:
-    log = tmp_path / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # a fixed interpreter and arguments
-            [sys.executable, "-m", *args],
-            cwd=BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Proc(name=name, process=process, log=log, port=port)
-
-
-def _stop(procs: list[Proc]) -> None:
-    """SIGTERM each process group we started, then SIGKILL what is left after a grace period."""
-    for p in procs:
-        if p.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for p in procs:
-        try:
-            p.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.process.pid, signal.SIGKILL)
-            p.process.wait(timeout=5)
 
 
 def _gunicorn(port: int) -> list[str]:
@@ -196,38 +148,25 @@ def stack(transactional_db, tmp_path):
     try:
         for name in ("A", "B"):
             port = free_port()
-            started.append(_start(f"web-{name}", _gunicorn(port), env, tmp_path, port=port))
+            started.append(
+                stack_procs.start(f"web-{name}", _gunicorn(port), env, tmp_path, port=port)
+            )
         for name in ("w1", "w2"):
             # One at a time, so that a failed start still stops the ones before it.
-            started.append(_start(name, _celery_worker(name), env, tmp_path))  # noqa: PERF401
+            started.append(stack_procs.start(name, _celery_worker(name), env, tmp_path))  # noqa: PERF401
         procs = Stack(web=started[:2], workers=started[2:], everything=list(started))
         deadline = time.monotonic() + START_TIMEOUT
         pending = list(started)
         while pending and time.monotonic() < deadline:
             for p in list(pending):
-                assert p.process.poll() is None, f"{p.name} exited early\n{procs.logs()}"
+                assert p.alive(), f"{p.name} exited early\n{procs.logs()}"
                 if _web_ready(p) if p.port else _worker_ready(p):
                     pending.remove(p)
             time.sleep(0.2)
         assert not pending, f"not ready: {[p.name for p in pending]}\n{procs.logs()}"
         yield procs
     finally:
-        _stop(started)
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def _wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
+        stack_procs.stop(started)
 
 
 def _task_results(worker: Proc) -> Counter:
@@ -275,7 +214,7 @@ def test_two_web_instances_and_two_workers_share_one_journey(stack):
         login = http.post(
             f"{a}/accounts/login/",
             data={
-                "csrfmiddlewaretoken": _csrf(page.text),
+                "csrfmiddlewaretoken": stack_procs.csrf(page.text),
                 "username": "agent",
                 "password": PASSWORD,
                 "next": "",
@@ -309,7 +248,11 @@ def test_two_web_instances_and_two_workers_share_one_journey(stack):
         # B: replies to the customer with the form A served (session and CSRF token work on B)
         sent = http.post(
             f"{b}/records/{record_id}/messages/",
-            data={"csrfmiddlewaretoken": _csrf(page.text), "kind": "reply", "body": reply},
+            data={
+                "csrfmiddlewaretoken": stack_procs.csrf(page.text),
+                "kind": "reply",
+                "body": reply,
+            },
         )
         assert sent.status_code == 302, sent.text[:2000]
         assert sent.headers["location"].endswith(record_url)
@@ -325,7 +268,7 @@ def test_two_web_instances_and_two_workers_share_one_journey(stack):
         moved = http.post(
             f"{b}/records/{record_id}/status/",
             data={
-                "csrfmiddlewaretoken": _csrf(page.text),
+                "csrfmiddlewaretoken": stack_procs.csrf(page.text),
                 "to_status": Status.RESOLVED,
                 "version": version,
             },
@@ -379,7 +322,7 @@ def test_two_web_instances_and_two_workers_share_one_journey(stack):
             and results["core.email_send"] == OutboundEmail.objects.count()
         )
 
-    assert _wait_for(all_done, WORK_TIMEOUT), (
+    assert stack_procs.wait_for(all_done, WORK_TIMEOUT, step=0.2), (
         f"deliveries: {list(deliveries.values_list('subscriber', 'state', 'last_error'))}\n"
         f"e-mails: {list(OutboundEmail.objects.values_list('to', 'state', 'last_error'))}\n"
         f"{stack.logs()}"
