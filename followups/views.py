@@ -6,7 +6,7 @@ and a message, so every action works without JavaScript.
 """
 
 import calendar as month_calendar
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -45,7 +45,7 @@ from .forms import (
     VisitCreateForm,
 )
 from .models import CallbackVisit, VisitStatus
-from .rows import ROW_FIELDS, instance_row, visit_row, with_phones
+from .rows import ROW_FIELDS, RowScope, instance_row, visit_row, with_phones
 
 PAGE_SIZE = 25
 # The week view: today and the six days after it.
@@ -123,7 +123,8 @@ def _inline_ids(visit_id: int) -> str:
 
 
 def _page_rows(qs, raw_number, now):
-    return window_page(qs, raw_number, PAGE_SIZE, row=lambda values: visit_row(values, now))
+    scope = RowScope.current(now) if isinstance(now, datetime) else now
+    return window_page(qs, raw_number, PAGE_SIZE, row=lambda values: visit_row(values, scope))
 
 
 def _row(request, visit_id: int, *, notice="", error="", form=None, status=200, visit=None):
@@ -225,8 +226,9 @@ class CallbackListView(DeskView):
                 until += timedelta(days=WEEK_DAYS - 1)
             lists = selectors.agent_callbacks(request.user, until=until, as_rows=True)
             now = context["now"]
-            context["mine"] = _page_rows(lists["mine"], request.GET.get("page"), now)
-            context["queue"] = _page_rows(lists["queue"], request.GET.get("qpage"), now)
+            scope = RowScope.current(now)
+            context["mine"] = _page_rows(lists["mine"], request.GET.get("page"), scope)
+            context["queue"] = _page_rows(lists["queue"], request.GET.get("qpage"), scope)
             # The two lists' phones in one read.
             with_phones(context["mine"], context["queue"])
             context["until"] = until

@@ -19,7 +19,7 @@ def _translated(model, field_name: str, value, language: str | None) -> str:
     return str(_labels(model, field_name).get(value, value))
 
 
-def label(model, field_name: str, value) -> str:
+def label(model, field_name: str, value, language: str | None = None) -> str:
     """The label of `value` among model.field_name's choices, as get_FOO_display gives it, in
-    the active language."""
-    return _translated(model, field_name, value, translation.get_language())
+    the active language (a list's rows pass the one they asked for once)."""
+    return _translated(model, field_name, value, language or translation.get_language())

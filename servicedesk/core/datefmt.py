@@ -71,10 +71,16 @@ def _compile(fmt: str) -> Callable[[date], str]:
     return lambda value: "".join(p if isinstance(p, str) else p(value) for p in parts)
 
 
+def formatter(format_name: str, language: str | None = None):
+    """The function date_format uses for format_name in `language` (default: the active one):
+    a list asks once and calls it for each row."""
+    key = (language or translation.get_language() or "", format_name)
+    found = _compiled.get(key)
+    if found is None:
+        found = _compiled[key] = _compile(formats.get_format(format_name, lang=key[0] or None))
+    return found
+
+
 def date_format(value, format_name: str) -> str:
     """As formats.date_format(value, format_name) for a value already in the wanted zone."""
-    key = (translation.get_language() or "", format_name)
-    formatter = _compiled.get(key)
-    if formatter is None:
-        formatter = _compiled[key] = _compile(formats.get_format(format_name))
-    return formatter(value)
+    return formatter(format_name)(value)
