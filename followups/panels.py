@@ -8,7 +8,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import OuterRef
 from django.utils import timezone
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from customers.models import ContactPoint
@@ -21,7 +20,7 @@ from tickets.models import ServiceRecord
 
 from . import selectors
 from .models import CallbackVisit, VisitStatus, visit_timing
-from .rows import phones_of
+from .rows import RowScope, phones_of
 
 PANEL_ROWS = 10
 
@@ -47,6 +46,7 @@ class PanelRow:
     pk: int
     due_at: datetime
     due_at_iso: str  # as Django's |date:"c"
+    due_at_text: str  # as Django's |date:"SHORT_DATETIME_FORMAT", in the user's zone
     timing: str
     attempts: int
     purpose: str
@@ -66,20 +66,22 @@ class PanelRow:
         return ServiceRecord.reference_of(self.source_record_id) if self.source_record_id else ""
 
 
-def panel_row(values: dict, now: datetime) -> PanelRow:
+def panel_row(values: dict, scope: RowScope) -> PanelRow:
+    due_local = values["due_at"].astimezone(scope.zone)
     return PanelRow(
         pk=values["id"],
         due_at=values["due_at"],
-        due_at_iso=localtime(values["due_at"]).isoformat(),
+        due_at_iso=due_local.isoformat(),
+        due_at_text=scope.short_datetime(due_local),
         timing=visit_timing(
             status=values["status"],
             due_at=values["due_at"],
             window_end=values["window_end"],
-            now=now,
+            now=scope.now,
         ),
         attempts=values["attempts"],
-        purpose=label(CallbackVisit, "purpose", values["purpose"]),
-        method=label(CallbackVisit, "method", values["method"]),
+        purpose=label(CallbackVisit, "purpose", values["purpose"], scope.language),
+        method=label(CallbackVisit, "method", values["method"], scope.language),
         customer_id=values["customer_id"],
         customer_name=values["customer__name"],
         source_record_id=values["source_record_id"],
@@ -155,8 +157,9 @@ def my_work_panel(user) -> dict:
         values = [*mine, *queue]
         phones = phones_of(v["customer_id"] for v in values) if values else {}
     lists: dict[str, list[PanelRow]] = {"mine": [], "queue": []}
+    scope = RowScope.current(now)
     for v in sorted(values, key=lambda v: (v["due_at"], v["id"])):
-        row = panel_row(v, now)
+        row = panel_row(v, scope)
         row.phones = phones.get(row.customer_id, [])
         lists["queue" if v["assignee_id"] is None else "mine"].append(row)
     return lists

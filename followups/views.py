@@ -6,7 +6,7 @@ and a message, so every action works without JavaScript.
 """
 
 import calendar as month_calendar
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -122,8 +122,7 @@ def _inline_ids(visit_id: int) -> str:
     return f"visit{visit_id}-%s"
 
 
-def _page_rows(qs, raw_number, now):
-    scope = RowScope.current(now) if isinstance(now, datetime) else now
+def _page_rows(qs, raw_number, scope: RowScope):
     return window_page(qs, raw_number, PAGE_SIZE, row=lambda values: visit_row(values, scope))
 
 
@@ -218,7 +217,9 @@ class CallbackListView(DeskView):
         elif day is not None:
             start, end = day_bounds(day, day)
             visits = selectors.visits_of_day(request.user, start=start, end=end, as_rows=True)
-            context["day_page"] = _page_rows(visits, request.GET.get("page"), context["now"])
+            context["day_page"] = _page_rows(
+                visits, request.GET.get("page"), RowScope.current(context["now"])
+            )
             with_phones(context["day_page"])
         else:
             until = selectors.end_of_today()
@@ -722,7 +723,7 @@ class CallbackManagerView(DeskView):
             for row in rates["by_department"]
         ]
         late = selectors.visits_late(user, since=since, until=until, now=now, as_rows=True)
-        page = _page_rows(late, request.GET.get("page"), now)
+        page = _page_rows(late, request.GET.get("page"), RowScope.current(now))
         with_phones(page)
         context.update(
             overall=_with_percents(rates["overall"]),
