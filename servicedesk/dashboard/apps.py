@@ -35,6 +35,11 @@ class DashboardConfig(AppConfig):
         post_delete.connect(_record_changed, sender="tickets.ServiceRecord", dispatch_uid="dash.rd")
         post_save.connect(_complaint_saved, sender="tickets.Complaint", dispatch_uid="dash.c")
         post_delete.connect(_complaint_deleted, sender="tickets.Complaint", dispatch_uid="dash.cd")
+        # A merge moves the duplicate's records to the survivor in bulk, without saving them: the
+        # customers served of their days change all the same (dashboard.record_pieces).
+        from customers import services as customer_services
+
+        customer_services.register_merge_hook("dashboard", _records_before_merge)
 
 
 def _record_changed(sender, instance, **kwargs) -> None:
@@ -59,3 +64,15 @@ def _complaint_deleted(sender, instance, **kwargs) -> None:
         record = ServiceRecord.objects.only("created_at").filter(pk=instance.record_id).first()
     if record is not None:
         rollups.reopen(record.created_at)
+
+
+def _records_before_merge(*, survivor_id: int, duplicate_id: int, by) -> None:
+    from tickets.models import ServiceRecord
+
+    from . import rollups
+
+    moments = ServiceRecord.objects.filter(customer_id=duplicate_id).values_list(
+        "created_at", flat=True
+    )
+    for day in {rollups.desk_day(at): at for at in moments}.values():
+        rollups.reopen(day)

@@ -35,6 +35,7 @@ from surveys import selectors as survey_selectors
 from surveys.models import Answer, Kind, SurveyInvitation, SurveyResponse
 from tickets.models import Stage
 
+from . import record_pieces
 from .complaint_figures import (
     ALL_STEPS,
     complaint_aggregates,
@@ -426,15 +427,8 @@ def satisfaction(filters: Filters, *, weekly: bool = False) -> Satisfaction:
     Without a category or tier, the answers are read from surveys.rollups' daily sums (exact:
     days not yet summed are counted from the answers); those two filters need the answers'
     records and customers, so they count the answers themselves."""
-    start, end = filters.period.bounds()
-    invitations = _narrow_surveys(
-        SurveyInvitation.objects.filter(created_at__gte=start, created_at__lt=end),
-        filters,
-        record="record",
-    )
-    rate = survey_selectors.response_rate(invitations)
     if filters.tier or filters.category_id:
-        return _satisfaction_counted(filters, rate, weekly=weekly)
+        return _satisfaction_counted(filters, _counted_rate(filters), weekly=weekly)
     since, until = filters.period.since, filters.period.until
     narrow = {
         "department_id": filters.department_id or None,
@@ -442,6 +436,12 @@ def satisfaction(filters: Filters, *, weekly: bool = False) -> Satisfaction:
         "stage": filters.stage or None,
     }
     with rollups.one_read():
+        if filters.agent_id:  # the invitations' sums are not kept per agent
+            rate = _counted_rate(filters)
+        else:
+            rate = rollups.response_rate(
+                since, until, department_id=narrow["department_id"], stage=narrow["stage"]
+            )
         weeks = {}
         if weekly:
             weeks = {
@@ -454,6 +454,17 @@ def satisfaction(filters: Filters, *, weekly: bool = False) -> Satisfaction:
             chain=rollups.satisfaction_chain(since, until, **narrow),
             weeks=weeks,
         )
+
+
+def _counted_rate(filters: Filters) -> float | None:
+    """The response rate counted from the invitations themselves."""
+    start, end = filters.period.bounds()
+    invitations = _narrow_surveys(
+        SurveyInvitation.objects.filter(created_at__gte=start, created_at__lt=end),
+        filters,
+        record="record",
+    )
+    return survey_selectors.response_rate(invitations)
 
 
 def _narrow_surveys(qs, filters: Filters, *, record: str):
@@ -628,6 +639,8 @@ def _records_pass(f: Filters, user, *, now: datetime) -> dict[str, dict]:
     periods, from one scan of the records with their complaint joined (record_dashboard_idx
     serves it index-only); SQLite, without percentiles or arrays, reads a little more."""
     span = Span.of(f)
+    if connection.vendor == "postgresql" and record_pieces.usable(f):
+        return record_pieces.records_and_complaints(f, user, span, now)
     records = records_spanning(f, user, span)
     in_sql = connection.vendor == "postgresql"
     aggregates = {}

@@ -2,7 +2,8 @@
 
 Only what can be added up exactly is summed: records and complaints per day (desk time zone),
 stage and audience. The figures that cannot be (distinct customers, time percentiles, target
-compliance, which turns on `now`) are counted from the records on every read."""
+compliance, which turns on `now`) are read from the records (dashboard.record_pieces, which
+caches the rolled days' part under their roll stamps)."""
 
 from django.db import models
 from django.utils import timezone

@@ -4,8 +4,9 @@ breakdowns per week, stage and department (from the daily sums where they answer
 backlog now.
 
 Distinct customers, percentiles and compliance (which turns on `now`) cannot be summed from daily
-parts, so they stay exact by being computed live, on an index-only scan of record_dashboard_idx;
-each time's median and 90th percentile come from one sort."""
+parts. On PostgreSQL they are taken over a cached cold part and a live warm part
+(record_pieces); elsewhere, and with a tier filter, from one pass over the records here, on an
+index-only scan of record_dashboard_idx, each time's median and 90th percentile from one sort."""
 
 import math
 from datetime import datetime, timedelta

@@ -94,11 +94,15 @@ def roll_pending(now: datetime | None = None, limit: int = ROLL_PER_RUN) -> int:
     return len(days)
 
 
+def desk_day(moment: datetime) -> date:
+    return timezone.localtime(moment, _desk_tz()).date()
+
+
 def reopen(created_at: datetime) -> None:
     """A record created at this moment changed: its day is counted from the records until rolled
     again. Runs after the change commits, under the day's lock, so a roll in progress that
     missed the change finishes first and is then undone."""
-    day = timezone.localtime(created_at, _desk_tz()).date()
+    day = desk_day(created_at)
     if day > last_closed_day():
         return  # not rolled yet, nothing to undo
 

@@ -19,6 +19,20 @@ def _values(report: kpis.Report) -> dict:
     return {f.key: f.value for f in report.figures}
 
 
+def filters_of(g, narrowing: dict, period: Period) -> kpis.Filters:
+    """Filters from a test's narrowing: indexes into the generated departments, agents and
+    categories, a stage and a tier as they are."""
+    department = narrowing.get("department")
+    return kpis.Filters(
+        period=period,
+        department_id=g.departments[department].pk if department is not None else None,
+        agent_id=g.agents[narrowing["agent"]].user.pk if "agent" in narrowing else None,
+        stage=narrowing.get("stage", ""),
+        category_id=g.categories[narrowing["category"]].pk if "category" in narrowing else None,
+        tier=narrowing.get("tier", ""),
+    )  # fmt: skip
+
+
 def _check(report: kpis.Report, expected: dict) -> None:
     values = _values(report)
     for key, value in values.items():
@@ -46,15 +60,7 @@ def _check(report: kpis.Report, expected: dict) -> None:
 def test_every_kpi_matches_a_brute_force_recount(generated, frozen, narrowing):
     # given generated desk data and a filter
     g = generated
-    department = narrowing.get("department")
-    f = kpis.Filters(
-        period=LAST_90,
-        department_id=g.departments[department].pk if department is not None else None,
-        agent_id=g.agents[narrowing["agent"]].user.pk if "agent" in narrowing else None,
-        stage=narrowing.get("stage", ""),
-        category_id=g.categories[narrowing["category"]].pk if "category" in narrowing else None,
-        tier=narrowing.get("tier", ""),
-    )  # fmt: skip
+    f = filters_of(g, narrowing, LAST_90)
     # when the report is computed for an administrator
     report = kpis.report(f, g.administrator)
     # then each figure is the recount's, and the previous period's is its own recount

@@ -1,0 +1,269 @@
+"""The records' headline figures that cannot be added up by day (distinct customers served, the
+time percentiles, target compliance), read from a cached part and a live part, exactly.
+
+A period's records split by day, as the daily sums split them (rollups, RecordRolledDay):
+
+- the cold part, the days rolled and not reopened since: read once into a Piece (the sorted
+  customer ids, the sorted durations, the due times still pending) and kept in Django's cache
+  under a key naming the exact query (viewer's visibility and filters included) and each day's
+  roll stamp. A change to one of those records reopens its day (dashboard.apps, a merge's hook),
+  which changes the key: a stale piece is never read again;
+- the warm part, every other day (today, a reopened day): read on each request, a few thousand
+  rows at most.
+
+The figures are then taken over both pieces as if they were one: counts added, the customers'
+union counted, each percentile picked from the two sorted lists by rank, and the pending due
+times compared with `now` at read time (compliance turns on it). The dashboard then scans today's
+records instead of both periods', and a cold period costs one cache read.
+
+PostgreSQL only (array_agg); the SQLite path counts everything live (kpis._records_pass). A tier
+filter is counted live too: a customer's tier can change without touching their records. If the
+cache is unreachable the cold part is read from the records, and the page is only slower.
+"""
+
+import hashlib
+import logging
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from math import floor
+
+from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.core.cache import cache
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet
+from django.utils import timezone
+
+from servicedesk.core.periods import day_runs
+from servicedesk.core.selectors import rate
+from tickets.selectors import record_visible
+
+from .complaint_figures import ALL_STEPS, complaint_aggregates, step_aggregates
+from .filters import PARTS, Filters, Span, narrow_records, records_spanning
+from .models import RecordRolledDay
+from .record_figures import PERCENTILES, TIMES, _seconds_between, hours
+from .rollups import _moments_q
+
+log = logging.getLogger(__name__)
+
+CACHE_SECONDS = 7 * 24 * 3600  # a key names its data exactly; this only frees unused ones
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DUES = {"first_response": "first_response_due", "resolution": "resolution_due"}
+_MET_AT = {name: end for name, (_start, end) in TIMES.items()}
+
+
+@dataclass
+class Piece:
+    """Some days' records, as what the figures need of them. Arrays are sorted."""
+
+    records: int = 0
+    customers: array = field(default_factory=lambda: array("q"))  # distinct ids
+    durations: dict = field(default_factory=dict)  # time name → array("d") of seconds
+    met: dict = field(default_factory=dict)  # time name → met by its due time
+    done: dict = field(default_factory=dict)  # time name → due set and reached: judged already
+    pending: dict = field(default_factory=dict)  # time name → array("q"): due (µs), not reached
+
+
+def _microseconds(column: str) -> Func:
+    """A timestamp as whole microseconds since 1970, exact (EXTRACT is numeric)."""
+    return Func(
+        F(column),
+        template="(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint",
+        output_field=IntegerField(),
+    )
+
+
+def _aggregates() -> dict:
+    out = {
+        "records": Count("pk"),
+        "customers": ArrayAgg("customer_id", distinct=True, order_by="customer_id"),
+    }
+    for name, (start, end) in TIMES.items():
+        due = _DUES[name]
+        seconds = _seconds_between(start, end)
+        out[f"{name}_durations"] = ArrayAgg(
+            seconds, filter=Q(**{f"{end}__isnull": False}), order_by=seconds
+        )
+        out[f"{name}_met"] = Count("pk", filter=Q(**{f"{end}__lte": F(due)}))
+        out[f"{name}_done"] = Count(
+            "pk", filter=Q(**{f"{due}__isnull": False, f"{end}__isnull": False})
+        )
+        out[f"{name}_pending"] = ArrayAgg(
+            _microseconds(due),
+            filter=Q(**{f"{due}__isnull": False, f"{end}__isnull": True}),
+            order_by=due,
+        )
+    return out
+
+
+def read_piece(records: QuerySet) -> Piece:
+    """One query: the records' Piece."""
+    row = records.aggregate(**_aggregates())
+    return Piece(
+        records=row["records"],
+        customers=array("q", row["customers"] or ()),
+        durations={n: array("d", row[f"{n}_durations"] or ()) for n in TIMES},
+        met={n: row[f"{n}_met"] for n in TIMES},
+        done={n: row[f"{n}_done"] for n in TIMES},
+        pending={n: array("q", row[f"{n}_pending"] or ()) for n in TIMES},
+    )
+
+
+# --- figures over two pieces ----------------------------------------------------------------------
+
+
+def _count_in(sorted_values, value) -> bool:
+    i = bisect_left(sorted_values, value)
+    return i < len(sorted_values) and sorted_values[i] == value
+
+
+def union_size(a, b) -> int:
+    """How many distinct values two sorted, distinct sequences hold together (b the shorter)."""
+    if len(b) > len(a):
+        a, b = b, a
+    return len(a) + sum(1 for v in b if not _count_in(a, v))
+
+
+def kth(a, b, k: int):
+    """The k-th smallest (0-based) of two sorted sequences taken together, without merging them:
+    a binary search for how many of the k + 1 smallest come from `a`."""
+    take = k + 1
+    low, high = max(0, take - len(b)), min(take, len(a))
+    while low < high:
+        from_a = (low + high) // 2
+        from_b = take - from_a
+        if from_b > 0 and a[from_a] < b[from_b - 1]:
+            low = from_a + 1  # a's next value is below b's last taken one: take more from a
+        else:
+            high = from_a
+    from_a, from_b = low, take - low
+    return max(([a[from_a - 1]] if from_a else []) + ([b[from_b - 1]] if from_b else []))
+
+
+def percentile_of(a, b, fraction: float) -> float | None:
+    """percentile_cont(fraction) of two sorted sequences taken together (record_figures.percentile
+    over their union, the same interpolation)."""
+    n = len(a) + len(b)
+    if not n:
+        return None
+    at = (n - 1) * fraction
+    low = floor(at)
+    first = kth(a, b, low)
+    if at == low:
+        return first
+    second = kth(a, b, low + 1)
+    return first + (second - first) * (at - low)
+
+
+def figures(cold: Piece, warm: Piece, now: datetime) -> dict:
+    """The period's figures (record_figures.record_values' keys) and the raw counts the complaint
+    figures divide by, over both pieces."""
+    now_us = (now - _EPOCH) // timedelta(microseconds=1)
+    out = {
+        "records": cold.records + warm.records,
+        "customers_served": union_size(cold.customers, warm.customers),
+    }
+    for name in TIMES:
+        a, b = cold.durations.get(name, ()), warm.durations.get(name, ())
+        for p, fraction in PERCENTILES.items():
+            out[f"{name}_{p}"] = hours(percentile_of(a, b, fraction))
+        judged = sum(
+            piece.done.get(name, 0) + bisect_left(piece.pending.get(name, ()), now_us)
+            for piece in (cold, warm)
+        )
+        met = cold.met.get(name, 0) + warm.met.get(name, 0)
+        out[f"{name}_compliance"] = rate(met, judged)
+    return out
+
+
+# --- which days are cold, and the cache -----------------------------------------------------------
+
+
+def usable(f: Filters) -> bool:
+    """Whether the cold part may be cached: days that are the desk's (the roll stamps are per
+    desk day) and no tier filter (a tier changes on the customer, not the records)."""
+    return timezone.get_current_timezone_name() == settings.TIME_ZONE and not f.tier
+
+
+def stamps(since: date, until: date) -> dict[date, datetime]:
+    """{rolled day: when} over [since, until]: one query for the span of both periods."""
+    rows = RecordRolledDay.objects.filter(day__range=(since, until)).values_list("day", "rolled_at")
+    return dict(rows)
+
+
+def _key(records: QuerySet, rolled: dict) -> str:
+    sql, params = records.query.sql_with_params()
+    version = sorted(rolled.items())
+    digest = hashlib.sha256(repr((sql, params, version)).encode()).hexdigest()
+    return f"dash:cold:{digest}"
+
+
+def _cache_get(keys: list[str]) -> dict:
+    try:
+        return cache.get_many(keys)
+    except Exception as exc:  # noqa: BLE001 - an unreachable cache: read the records instead
+        log.warning("dashboard cold pieces not read from the cache: %s", exc)
+        return {}
+
+
+def _cache_set(values: dict) -> None:
+    try:
+        cache.set_many(values, timeout=CACHE_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the next request reads the records again
+        log.warning("dashboard cold pieces not cached: %s", exc)
+
+
+def period_figures(periods: dict[str, Filters], user, now: datetime) -> dict[str, dict]:
+    """{part: figures} for each part's filters: one query for the roll stamps, one cache round
+    trip (and one query per part missing from it), one query per part with warm days."""
+    firsts = [f.period.since for f in periods.values()]
+    lasts = [f.period.until for f in periods.values()]
+    rolled_all = stamps(min(firsts), max(lasts))
+    cold_qs, warm_qs, keys = {}, {}, {}
+    for part, f in periods.items():
+        every = [f.period.since + timedelta(days=n) for n in range(f.period.days)]
+        rolled = {d: rolled_all[d] for d in every if d in rolled_all}
+        warm = day_runs(d for d in every if d not in rolled)
+        records = narrow_records(record_visible(user), f)
+        if rolled:
+            cold_qs[part] = records.filter(_moments_q(day_runs(rolled)))
+            keys[part] = _key(cold_qs[part], rolled)
+        if warm:
+            warm_qs[part] = records.filter(_moments_q(warm))
+    found = _cache_get(list(keys.values()))
+    missing = {}
+    out = {}
+    for part in periods:
+        cold = found.get(keys[part]) if part in keys else Piece()
+        if cold is None:
+            cold = read_piece(cold_qs[part])
+            missing[keys[part]] = cold
+        warm = read_piece(warm_qs[part]) if part in warm_qs else Piece()
+        out[part] = figures(cold, warm, now)
+    if missing:
+        _cache_set(missing)
+    return out
+
+
+def records_and_complaints(f: Filters, user, span: Span, now: datetime) -> dict[str, dict]:
+    """kpis._records_pass' answer on PostgreSQL: the records' figures of both periods from the
+    pieces, and the complaints' aggregates (and ids, and the current period's steps) from one
+    pass over the span's records that have a complaint."""
+    pieces = period_figures({"now": f, "before": f.previous()}, user, now)
+    aggregates = {}
+    for part, current in PARTS.items():
+        when = span.part("created_at", current)
+        named = complaint_aggregates(when) | {"ids": ArrayAgg("complaint__id", filter=when)}
+        aggregates |= {f"{name}__{part}": aggregate for name, aggregate in named.items()}
+    aggregates |= step_aggregates(span.part("created_at", True))
+    complained = records_spanning(f, user, span).filter(complaint__isnull=False)
+    row = complained.aggregate(**aggregates)
+    out = {}
+    for part in PARTS:
+        values = {n[: -len(part) - 2]: v for n, v in row.items() if n.endswith(f"__{part}")}
+        figures_ = pieces[part]
+        values |= {"records": figures_["records"], "customers_served": figures_["customers_served"]}
+        out[part] = values | {"figures": figures_, "ids": values["ids"] or []}
+    out["now"]["_steps"] = {s: row[f"step_{s}"] for s in ALL_STEPS}
+    return out

@@ -1,0 +1,145 @@
+"""The records' figures read from a cached cold part and a live warm part
+(servicedesk.dashboard.record_pieces): the merge helpers against brute force, and every KPI against
+the recount with days rolled, the cache filled, and then a rolled day's record changed, customers
+merged and time moved on."""
+
+import random
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+
+from customers.services import customer_merge
+from servicedesk.dashboard import kpis, record_pieces, rollups
+from servicedesk.dashboard.record_figures import percentile
+from surveys.results import Period
+
+from .conftest import TODAY
+from .recount import recount
+from .test_kpis import _check, filters_of
+
+LAST_30 = Period(TODAY - timedelta(days=29), TODAY)
+
+needs_pg = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the pieces are PostgreSQL's (array_agg)"
+)
+
+
+@pytest.mark.parametrize("sizes", [(0, 0), (0, 5), (7, 0), (1, 1), (40, 3), (3, 40), (100, 100)])
+def test_kth_and_percentiles_of_two_sorted_lists_are_those_of_their_union(sizes):
+    rng = random.Random(sum(sizes))
+    for _ in range(30):
+        a = sorted(rng.choice([rng.random() * 100, rng.randint(0, 5)]) for _ in range(sizes[0]))
+        b = sorted(rng.choice([rng.random() * 100, rng.randint(0, 5)]) for _ in range(sizes[1]))
+        union = sorted(a + b)
+        assert [record_pieces.kth(a, b, k) for k in range(len(union))] == union
+        for fraction in (0.0, 0.5, 0.9, 1.0):
+            assert record_pieces.percentile_of(a, b, fraction) == percentile(union, fraction)
+
+
+def test_the_union_of_two_sorted_id_lists_counts_each_id_once():
+    rng = random.Random(7)
+    for _ in range(50):
+        a = sorted(set(rng.sample(range(200), rng.randint(0, 60))))
+        b = sorted(set(rng.sample(range(200), rng.randint(0, 60))))
+        assert record_pieces.union_size(a, b) == len(set(a) | set(b))
+
+
+def _check_both_periods(f, user, now):
+    report = kpis.report(f, user)
+    _check(report, recount(f, now))
+    previous = recount(f.previous(), now)
+    for figure in report.figures:
+        if figure.compared:
+            assert figure.previous == previous[figure.key], figure.key
+
+
+def _roll_all_closed_days():
+    for n in range(1, 70):
+        rollups.roll_day(TODAY - timedelta(days=n))
+
+
+@needs_pg
+@pytest.mark.parametrize("narrowing", [{}, {"department": 1}, {"agent": 0}, {"stage": "in_sale"}])
+def test_every_kpi_is_the_recounts_with_the_cold_days_cached(generated, frozen, narrowing):
+    # given every closed day of both periods rolled, and a filter the pieces can cache
+    g = generated
+    _roll_all_closed_days()
+    f = filters_of(g, narrowing, LAST_30)
+    assert record_pieces.usable(f)
+    # when the report is read twice: the cold pieces from the records, then from the cache
+    _check_both_periods(f, g.administrator, frozen)
+    with CaptureRecordReads() as reads:
+        _check_both_periods(f, g.administrator, frozen)
+    # then both are the recount's, and the second read only today's records for the pieces
+    assert len(reads.pieces) == 1, reads.pieces
+
+
+@needs_pg
+def test_a_change_to_a_cached_days_record_is_counted(
+    generated, frozen, django_capture_on_commit_callbacks
+):
+    # given the cold pieces cached
+    g = generated
+    _roll_all_closed_days()
+    f = kpis.Filters(period=LAST_30)
+    _check_both_periods(f, g.administrator, frozen)
+    # when a record of a cached day is resolved late, and another one's customer changes
+    days_ago = [r for r in g.records if TODAY - timedelta(days=20) < r.created_at.date() < TODAY]
+    late, moved = days_ago[0], days_ago[1]
+    late.resolved_at = frozen
+    moved.customer = g.records[-1].customer
+    with django_capture_on_commit_callbacks(execute=True):
+        late.save()
+        moved.save()
+    # then the figures are still the recount's
+    _check_both_periods(f, g.administrator, frozen)
+
+
+@needs_pg
+def test_a_merge_of_customers_is_counted(generated, frozen, django_capture_on_commit_callbacks):
+    # given the cold pieces cached
+    g = generated
+    _roll_all_closed_days()
+    f = kpis.Filters(period=LAST_30)
+    _check_both_periods(f, g.administrator, frozen)
+    # when two customers with records on cached days are merged (their records moved in bulk)
+    customers = sorted({r.customer_id for r in g.records if r.created_at.date() < TODAY})
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_merge(survivor_id=customers[0], duplicate_id=customers[1])
+    # then the customers served are the recount's
+    _check_both_periods(f, g.administrator, frozen)
+
+
+@needs_pg
+def test_compliance_follows_now_with_the_pieces_cached(generated, frozen):
+    # given the cold pieces cached at 15:00
+    g = generated
+    _roll_all_closed_days()
+    f = kpis.Filters(period=LAST_30)
+    _check_both_periods(f, g.administrator, frozen)
+    # when time moves on two days, past more records' due times (the days stay rolled)
+    later = frozen + timedelta(days=2)
+    with time_machine.travel(later, tick=False):
+        # then each period's compliance is the recount's at the new `now`
+        f_later = kpis.Filters(period=LAST_30)
+        _check_both_periods(f_later, g.administrator, later)
+
+
+class CaptureRecordReads:
+    """The piece reads (array_agg over the records) run inside the block."""
+
+    def __enter__(self):
+        self.pieces = []
+        self._wrapper = connection.execute_wrapper(self._record)
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._wrapper.__exit__(*exc)
+
+    def _record(self, execute, sql, params, many, context):
+        if "ARRAY_AGG(DISTINCT" in sql and "tickets_servicerecord" in sql:
+            self.pieces.append(sql)
+        return execute(sql, params, many, context)
