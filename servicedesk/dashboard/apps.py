@@ -74,5 +74,6 @@ def _records_before_merge(*, survivor_id: int, duplicate_id: int, by) -> None:
     moments = ServiceRecord.objects.filter(customer_id=duplicate_id).values_list(
         "created_at", flat=True
     )
-    for day in {rollups.desk_day(at): at for at in moments}.values():
-        rollups.reopen(day)
+    one_per_day = {rollups.desk_day(at): at for at in moments}
+    for moment in one_per_day.values():
+        rollups.reopen(moment)
