@@ -107,6 +107,24 @@ class Span:
 PARTS = {"now": True, "before": False}  # the figures' suffix → the current period?
 
 
+def per_part(span: Span, named_of) -> dict:
+    """Each period's aggregates (`named_of(when)`: {name: aggregate} filtered by `when`) under
+    f"{name}__{part}", for one query over the span."""
+    out = {}
+    for part, current in PARTS.items():
+        named = named_of(span.part("created_at", current))
+        out |= {f"{name}__{part}": aggregate for name, aggregate in named.items()}
+    return out
+
+
+def by_part(row: dict) -> dict[str, dict]:
+    """per_part's answer back as {part: {name: value}}; names without a part are left out."""
+    return {
+        part: {name[: -len(part) - 2]: v for name, v in row.items() if name.endswith(f"__{part}")}
+        for part in PARTS
+    }
+
+
 def records_spanning(f: Filters, user, span: Span) -> QuerySet[ServiceRecord]:
     return narrow_records(record_visible(user).filter(span.within("created_at")), f)
 

@@ -44,7 +44,15 @@ from .complaint_figures import (
     fishbone,
     step_aggregates,
 )
-from .filters import PARTS, Span, _narrowed, complaints_spanning, records_spanning
+from .filters import (
+    PARTS,
+    Span,
+    _narrowed,
+    by_part,
+    complaints_spanning,
+    per_part,
+    records_spanning,
+)
 from .filters import Filters as Filters  # the pages, forms and API build their filters here
 from .record_figures import backlog, breakdown, record_aggregates, record_values
 from .record_figures import percentile as percentile  # tests check it against percentile_cont
@@ -643,19 +651,17 @@ def _records_pass(f: Filters, user, *, now: datetime) -> dict[str, dict]:
         return record_pieces.records_and_complaints(f, user, span, now)
     records = records_spanning(f, user, span)
     in_sql = connection.vendor == "postgresql"
-    aggregates = {}
-    for part, current in PARTS.items():
-        when = span.part("created_at", current)
+
+    def named_of(when: Q) -> dict:
         named = record_aggregates(now, when, in_sql=in_sql) | complaint_aggregates(when)
         if in_sql:
             named["ids"] = ArrayAgg("complaint__id", filter=when & Q(complaint__isnull=False))
-        aggregates |= {f"{name}__{part}": aggregate for name, aggregate in named.items()}
-    aggregates |= step_aggregates(span.part("created_at", True))
-    row = records.aggregate(**aggregates)
-    out = {
-        part: {name[: -len(part) - 2]: v for name, v in row.items() if name.endswith(f"__{part}")}
-        for part in PARTS
-    }
+        return named
+
+    row = records.aggregate(
+        **per_part(span, named_of), **step_aggregates(span.part("created_at", True))
+    )
+    out = by_part(row)
     if not in_sql:
         pairs = complaints_spanning(f, user, span).values_list("pk", "record__created_at")
         for part, current in PARTS.items():

@@ -40,7 +40,7 @@ from servicedesk.core.selectors import rate
 from tickets.selectors import record_visible
 
 from .complaint_figures import ALL_STEPS, complaint_aggregates, step_aggregates
-from .filters import PARTS, Filters, Span, narrow_records, records_spanning
+from .filters import Filters, Span, by_part, narrow_records, per_part, records_spanning
 from .models import RecordRolledDay
 from .record_figures import PERCENTILES, TIMES, _seconds_between, hours
 from .rollups import _moments_q
@@ -251,19 +251,18 @@ def records_and_complaints(f: Filters, user, span: Span, now: datetime) -> dict[
     pieces, and the complaints' aggregates (and ids, and the current period's steps) from one
     pass over the span's records that have a complaint."""
     pieces = period_figures({"now": f, "before": f.previous()}, user, now)
-    aggregates = {}
-    for part, current in PARTS.items():
-        when = span.part("created_at", current)
-        named = complaint_aggregates(when) | {"ids": ArrayAgg("complaint__id", filter=when)}
-        aggregates |= {f"{name}__{part}": aggregate for name, aggregate in named.items()}
-    aggregates |= step_aggregates(span.part("created_at", True))
+
+    def named_of(when: Q) -> dict:
+        return complaint_aggregates(when) | {"ids": ArrayAgg("complaint__id", filter=when)}
+
     complained = records_spanning(f, user, span).filter(complaint__isnull=False)
-    row = complained.aggregate(**aggregates)
-    out = {}
-    for part in PARTS:
-        values = {n[: -len(part) - 2]: v for n, v in row.items() if n.endswith(f"__{part}")}
+    row = complained.aggregate(
+        **per_part(span, named_of), **step_aggregates(span.part("created_at", True))
+    )
+    out = by_part(row)
+    for part, values in out.items():
         figures_ = pieces[part]
         values |= {"records": figures_["records"], "customers_served": figures_["customers_served"]}
-        out[part] = values | {"figures": figures_, "ids": values["ids"] or []}
+        values |= {"figures": figures_, "ids": values["ids"] or []}
     out["now"]["_steps"] = {s: row[f"step_{s}"] for s in ALL_STEPS}
     return out
