@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     CharField,
@@ -25,6 +26,8 @@ from .models import (
     ServiceRecord,
 )
 from .visibility import audience_visible
+
+User = get_user_model()
 
 # A target is "due soon" when it falls within this window; tickets code owns the default.
 DUE_SOON = timedelta(hours=4)
@@ -123,28 +126,23 @@ def record_list(*, user, due: bool = True) -> QuerySet[ServiceRecord]:
     return with_due_state(qs) if due else qs
 
 
-def record_for_output(pk: int) -> ServiceRecord:
-    """A record as the API returns it after a write (the write's service checked the access)."""
-    return (
-        with_due_state(ServiceRecord.objects.select_related(*LIST_RELATED))
-        .prefetch_related("collaborating_departments")
-        .get(pk=pk)
-    )
-
-
 def record_get(*, user, pk: int, due: bool = True) -> ServiceRecord:
     """One visible record with everything its page shows, in a fixed number of queries.
 
     due=False leaves the targets' states out of the SQL (compiling the three CASEs was a good
     part of the page's time) for a page that works them out from the record's own columns
     (tickets.rows.target_state, held equal to with_due_state). The record's contact is taken from
-    the customer's prefetched contacts, with their points (tickets.views._detail_page)."""
+    the customer's prefetched contacts, with their points (tickets.views._detail_page).
+
+    The three people (assignee, creator, the customer's owner) are read in one query of their
+    own: joined in, their three user tables took PostgreSQL ~2 ms to plan per request, more
+    than the whole statement took to run."""
     from customers.models import Contact
 
     qs = record_visible(user)
-    return (
+    record = (
         (with_due_state(qs) if due else qs)
-        .select_related(*LIST_RELATED, "created_by", "customer__owner")
+        .select_related("customer", "category", "lead_department")
         .prefetch_related(
             "collaborating_departments",
             Prefetch("messages", queryset=RecordMessage.objects.select_related("author", "email")),
@@ -158,6 +156,13 @@ def record_get(*, user, pk: int, due: bool = True) -> ServiceRecord:
         )
         .get(pk=pk)
     )
+    customer = record.customer
+    wanted = {record.assignee_id, record.created_by_id, customer.owner_id} - {None}
+    people = User.objects.in_bulk(wanted) if wanted else {}
+    record.assignee = people.get(record.assignee_id)
+    record.created_by = people.get(record.created_by_id)
+    customer.owner = people.get(customer.owner_id)
+    return record
 
 
 def record_history(record):

@@ -27,7 +27,9 @@ BRANCHES = [
     ("breached response", ["record_first_response_due_idx"], False),
     ("breached resolution", ["record_resolution_due_idx"], False),
     ("unassigned", ["record_unassigned_idx"], False),
-    ("department", ["record_running_idx"], True),
+    # Either walks the running records newest first; with a few thousand rows their costs are
+    # so close that the planner's pick turns on the ids' widths in the covering index.
+    ("department", [("record_running_idx", "record_backlog_idx")], True),
 ]
 
 
@@ -68,4 +70,5 @@ def test_the_page_statement_reads_each_found_row_by_its_primary_key(desk):
     assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], plan
     assert "tickets_servicerecord_pkey" in {n.get("Index Name") for n in scans}, plan
     used = {n.get("Index Name") for n in nodes}
-    assert {i for _n, indexes, _o in BRANCHES for i in indexes} <= used, plan
+    for index in (i for _n, indexes, _o in BRANCHES for i in indexes):
+        assert used & set(index if isinstance(index, tuple) else (index,)), (index, plan)

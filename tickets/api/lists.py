@@ -101,6 +101,12 @@ def record_items(rows: list[dict], now) -> list[dict]:
     return RECORD_SHAPE.items(rows)
 
 
+def record_item(qs, pk: int, now) -> dict | None:
+    """One record's item (as record_items gives it) if `qs` holds it, else None."""
+    rows = list(qs.filter(pk=pk).values(*RECORD_COLUMNS))
+    return record_items(rows, now)[0] if rows else None
+
+
 # --- complaints ----------------------------------------------------------------------------------
 
 ENTRY_SHAPE = Shape(EntrySerializer, computed=("by",))

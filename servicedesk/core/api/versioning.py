@@ -37,5 +37,7 @@ def version_from(request, body_version, *, required: bool = True) -> int | None:
 
 
 def with_etag(response: Response, obj) -> Response:
-    response["ETag"] = f'"{obj.version}"'
+    """The version as the ETag; `obj` is a model instance or an item read as values."""
+    version = obj["version"] if isinstance(obj, dict) else obj.version
+    response["ETag"] = f'"{version}"'
     return response
