@@ -45,7 +45,7 @@ N = "\\N"
 COMPLAINT_COLS = [
     "id", "created_at", "updated_at", "record_id", "about_record_id", "responsible_department_id",
     "channel", "severity", "wants_manager", "step", "step_since", "outcome", "close_reason",
-    "closed_at", "version",
+    "closed_at", "version", "record_created_at",
 ]  # fmt: skip
 ENTRY_COLS = ["complaint_id", "step", "round", "data", "started_at", "taken_at", "by_id",
               "version"]  # fmt: skip
@@ -491,6 +491,7 @@ class ComplaintMaker:
                         flow.reason,
                         ts(flow.closed_at) if flow.closed_at else N,
                         str(flow.version),
+                        ts(rec["created"]),
                     ]
                 ),
             )

@@ -238,6 +238,7 @@ def _complaint(rng, record, now):
     outcome = rng.choices([Outcome.SATISFIED, Outcome.MANAGER_CLOSED], weights=[5, 1])[0]
     complaint = Complaint(
         record=record,
+        record_created_at=record.created_at,  # bulk-created: Complaint.save does not run
         responsible_department_id=record.lead_department_id,
         channel=rng.choice(ComplaintChannel.values),
         severity=rng.choices(Severity.values, weights=[6, 3, 1])[0],

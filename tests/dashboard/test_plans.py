@@ -1,6 +1,7 @@
 """The dashboard's scans of the records are served by its covering indexes on PostgreSQL
 (dashboard migrations 0001 and 0002): the records' pass of both periods and the breakdown by
-record_dashboard_idx, the backlog by record_backlog_idx, each without visiting the table. Plans
+record_dashboard_idx, the backlog by record_backlog_idx, each without visiting the table; the
+complaints' pass by the complaints' own index, their records by key. Plans
 are read with EXPLAIN over a few thousand vacuumed rows, sequential scans priced out
 (tests/plans.py); the speed itself is measured in bench/, never here."""
 
@@ -8,13 +9,16 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from servicedesk.core.roles import Role
-from servicedesk.dashboard import kpis, record_figures
+from servicedesk.dashboard import kpis, record_figures, record_pieces
+from servicedesk.dashboard.filters import Span
 from surveys.results import Period
 from tests import plans
 from tests.factories import CustomerFactory, DepartmentFactory, MembershipFactory, UserFactory
 from tests.tickets.factories import CategoryFactory
+from tickets.complaints.models import Channel, Complaint, Severity
 from tickets.models import ServiceRecord, Status
 from tickets.visibility import record_audience
 
@@ -121,3 +125,38 @@ def test_the_backlog_reads_only_the_running_records_index(desk):
     assert [(n["Node Type"], n.get("Index Name")) for n in scans] == [
         ("Index Only Scan", "record_backlog_idx")
     ]
+
+
+def test_the_complaints_pass_walks_the_complaints_of_the_span_then_their_records_by_key(desk):
+    # given one record in fifty complained of (at 1M records, one in thirty-three)
+    complaints = [
+        Complaint(
+            record=record,
+            record_created_at=record.created_at,
+            channel=Channel.PHONE,
+            severity=Severity.GENERAL,
+        )
+        for record in ServiceRecord.objects.order_by("pk")[::50]
+    ]
+    Complaint.objects.bulk_create(complaints)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE tickets_complaint")
+    f = kpis.Filters(period=PERIOD)
+    seen = []
+
+    def keep(execute, sql, params, many, context):
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with transaction.atomic(), connection.execute_wrapper(keep):
+        record_pieces.records_and_complaints(f, desk, Span.of(f), timezone.now())
+    sql, params = next((s, p) for s, p in seen if "step_" in s and "tickets_complaint" in s)
+    # when it is planned as the dashboard runs it (nested loops only, record_pieces)
+    with transaction.atomic(), record_pieces._joins_by_key():
+        plan = plans.plan_of(sql, params, walk=True)
+    nodes = list(plans.nodes(plan))
+    by_table = {(n.get("Alias"), n["Node Type"], n.get("Index Name")) for n in nodes}
+    # then the span's complaints come from their own index, and each record by its key
+    assert ("tickets_complaint", "Index Scan", "complaint_record_created_idx") in by_table, plan
+    assert ("tickets_servicerecord", "Index Scan", "tickets_servicerecord_pkey") in by_table, plan
+    assert not [n for n in nodes if n["Node Type"] in ("Hash Join", "Merge Join")], plan

@@ -91,6 +91,7 @@ def desk(db):
         [
             Complaint(
                 record=record,
+                record_created_at=record.created_at,
                 channel="phone",
                 severity="serious",
                 step=(step := rng.choice(STEPS)),
