@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import F, Q, Value
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,7 @@ from customers.timeline import TimelineEntry
 from servicedesk.core.choices import label
 from servicedesk.core.models import bilingual
 from servicedesk.core.selectors import user_department_ids
-from servicedesk.core.users import display_name, person_name
+from servicedesk.core.users import person_name
 
 from . import selectors
 from .models import ACTIVE_STATUSES, ServiceRecord
@@ -246,18 +247,12 @@ def customer_section(customer, user) -> dict:
 
 
 def customer_timeline(customer, limit: int, user):
-    rows = (
-        selectors.record_visible(user)
-        .filter(customer=customer)
-        .select_related("category", "created_by")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-    for r in rows:
+    for r in selectors.customer_records(customer, user=user, limit=limit):
         yield TimelineEntry(
             when=r.created_at,
             kind="record",
             title=_("%(ref)s %(subject)s") % {"ref": r.reference, "subject": r.subject},
-            url=r.get_absolute_url(),
-            actor=display_name(r.created_by),
-            detail=f"{r.category.name} · {r.get_status_display()}",
+            url=reverse("tickets:detail", args=[r.pk]),
+            actor=r.created_by_name,
+            detail=f"{r.category_name} · {r.status}",
         )

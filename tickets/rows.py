@@ -120,3 +120,52 @@ def record_row(values: dict, now) -> RecordRow:
         resolution_due=values["resolution_due"],
         due_state=due_state(values, now),
     )
+
+
+# --- the 360° page -------------------------------------------------------------------------------
+
+CUSTOMER_ROW_FIELDS = (
+    "id",
+    "subject",
+    "status",
+    "created_at",
+    "category__name_en",
+    "category__name_zh",
+    "created_by__first_name",
+    "created_by__last_name",
+    "created_by__username",
+)
+
+
+@dataclass(slots=True)
+class CustomerRecordRow:
+    """One of a customer's records as the 360° page's panel and timeline show it."""
+
+    pk: int
+    subject: str
+    status: str
+    created_at: datetime
+    category_name: str
+    created_by_name: str
+
+    @property
+    def reference(self) -> str:
+        return ServiceRecord.reference_of(self.pk)
+
+
+def customer_record_row(values: dict) -> CustomerRecordRow:
+    return CustomerRecordRow(
+        pk=values["id"],
+        subject=values["subject"],
+        status=label(ServiceRecord, "status", values["status"]),
+        created_at=values["created_at"],
+        category_name=bilingual(values["category__name_en"], values["category__name_zh"]),
+        # No creator (an import): shown as nobody, as display_name(None) is.
+        created_by_name=person_name(
+            values["created_by__first_name"],
+            values["created_by__last_name"],
+            values["created_by__username"],
+        )
+        if values["created_by__username"]
+        else "",
+    )

@@ -223,14 +223,18 @@ def category_list(*, stage: str | None = None, active_only: bool = True):
     return qs
 
 
-def customer_records(customer, *, user, limit: int = 20) -> list[ServiceRecord]:
-    """The customer's records that this user may see (the 360° page applies record visibility)."""
-    return list(
-        with_due_state(record_visible(user))
+def customer_records(customer, *, user, limit: int = 20):
+    """The customer's newest records that this user may see (the 360° page applies record
+    visibility), as rows of the columns the page shows (tickets.rows.CustomerRecordRow)."""
+    from .rows import CUSTOMER_ROW_FIELDS, customer_record_row
+
+    values = (
+        record_visible(user)
         .filter(customer=customer)
-        .select_related("category", "lead_department", "assignee")
-        .order_by("-created_at", "-pk")[:limit]
+        .order_by("-created_at", "-pk")
+        .values(*CUSTOMER_ROW_FIELDS)[:limit]
     )
+    return [customer_record_row(v) for v in values]
 
 
 def department_assignable_users(department_ids):
