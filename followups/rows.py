@@ -19,7 +19,7 @@ from customers.models import ContactPoint
 from customers.rows import phone_text
 from servicedesk.core import datefmt
 from servicedesk.core.choices import label
-from servicedesk.core.users import person_name
+from servicedesk.core.users import person_of
 from tickets.models import ServiceRecord
 
 from .models import CallbackVisit, visit_timing
@@ -135,13 +135,7 @@ def visit_row(values: dict, now: "datetime | RowScope") -> VisitRow:
         source_record_id=values["source_record_id"],
         source_record_subject=short_subject(values["source_record__subject"] or ""),
         assignee_id=values["assignee_id"],
-        assignee_name=person_name(
-            values["assignee__first_name"],
-            values["assignee__last_name"],
-            values["assignee__username"],
-        )
-        if values["assignee_id"]
-        else "",
+        assignee_name=person_of(values, "assignee"),
     )
 
 

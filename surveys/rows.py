@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from followups.models import CallbackVisit
 from servicedesk.core.choices import label
 from servicedesk.core.models import bilingual
-from servicedesk.core.users import person_name
+from servicedesk.core.users import person_name, person_of
 from tickets.models import ServiceRecord
 
 from .models import Aim, Kind, SurveyInvitation, SurveyTemplate
@@ -299,13 +299,7 @@ def response_page(values: dict, urls: dict) -> ResponsePage:
         complaint_url=urls["complaint"](complaint) if complaint else "",
         complaint_step=label(Complaint, "step", values["complaint__step"]) if complaint else "",
         opt_ins=opt_ins,
-        entered_by_name=person_name(
-            values["entered_by__first_name"],
-            values["entered_by__last_name"],
-            values["entered_by__username"],
-        )
-        if values["entered_by_id"]
-        else "",
+        entered_by_name=person_of(values, "entered_by"),
         channel=label(SurveyInvitation, "channel", values["invitation__channel"]),
         invited_at=values["invitation__created_at"],
         agent_name=person_name(

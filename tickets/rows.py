@@ -13,7 +13,7 @@ from datetime import datetime
 
 from servicedesk.core.choices import label
 from servicedesk.core.models import bilingual
-from servicedesk.core.users import person_name
+from servicedesk.core.users import person_name, person_of
 
 from .models import ACTIVE_STATUSES, ServiceRecord
 from .selectors import DUE_SOON
@@ -160,12 +160,5 @@ def customer_record_row(values: dict) -> CustomerRecordRow:
         status=label(ServiceRecord, "status", values["status"]),
         created_at=values["created_at"],
         category_name=bilingual(values["category__name_en"], values["category__name_zh"]),
-        # No creator (an import): shown as nobody, as display_name(None) is.
-        created_by_name=person_name(
-            values["created_by__first_name"],
-            values["created_by__last_name"],
-            values["created_by__username"],
-        )
-        if values["created_by__username"]
-        else "",
+        created_by_name=person_of(values, "created_by"),
     )

@@ -19,3 +19,12 @@ def person_name(first_name, last_name, username) -> str:
     if _CJK.search(first + last):
         return f"{last}{first}"
     return f"{first} {last}".strip() or (username or "")
+
+
+def person_of(values, prefix: str) -> str:
+    """person_name of a row's `prefix`__first_name / __last_name / __username columns; "" when
+    the row has no such person (a null foreign key reads as a null username)."""
+    username = values[f"{prefix}__username"]
+    if username is None:
+        return ""
+    return person_name(values[f"{prefix}__first_name"], values[f"{prefix}__last_name"], username)
