@@ -10,6 +10,11 @@ A change to a response of a rolled day (a customer deleted with their answers, a
 entry) reopens the day after commit, and the next roll sums it again. Rolling a day and
 reopening it take the same lock, so a change made while its day is being summed is never lost.
 
+The rolled days' sums a read asks for are kept in Django's cache under the read's name, its days
+and each day's roll stamp (_rolled_rows, servicedesk.core.exact_cache): summing a day again or
+reopening it changes the key, so an entry is never stale, and a repeated read costs one query
+(which days are rolled) besides the live days'.
+
 The invitations, the response rate's base, are summed the same way into InvitationDay by the day
 they were made, with their own marker (InvitationRolledDay): an invitation sent, answered or
 cancelled after its day reopens that day only for the invitations.
@@ -27,6 +32,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from servicedesk.core import exact_cache
 from servicedesk.core.periods import day_bounds, day_runs
 
 from . import selectors
@@ -98,6 +104,9 @@ def last_closed_day(now: datetime | None = None) -> date:
 class Split:
     rolled: list[tuple[date, date]]  # read from the sums
     live: list[tuple[date, date]]  # counted from the responses
+    # Each rolled day with when it was summed: a day summed again, or reopened, changes it, so
+    # the sums read under it can be cached (_rolled_rows).
+    stamp: tuple = ()
 
 
 _splits: ContextVar[dict | None] = ContextVar("survey_rollup_splits", default=None)
@@ -123,8 +132,8 @@ def split(since: date, until: date, marker=RolledDay) -> Split:
         return Split(rolled=[], live=[(since, until)])
     cache = _splits.get()
     if cache is None:
-        rolled = marker.objects.filter(day__range=(since, until)).values_list("day", flat=True)
-        return _split_of(since, until, set(rolled))
+        rolled = marker.objects.filter(day__range=(since, until)).values_list("day", "rolled_at")
+        return _split_of(since, until, dict(rolled))
     if (marker, since, until) not in cache:
         # A page asking for the responses' figures asks for the response rate too.
         for m, days in _rolled_days(since, until).items():
@@ -133,23 +142,40 @@ def split(since: date, until: date, marker=RolledDay) -> Split:
 
 
 def _rolled_days(since: date, until: date) -> dict:
-    """{marker: its days in [since, until]} for every marker, in one query."""
+    """{marker: {day: rolled_at}} of its days in [since, until] for every marker, in one query."""
     first, *rest = (
         m.objects.filter(day__range=(since, until))
         .annotate(marker=Value(n))
-        .values_list("day", "marker")
+        .values_list("day", "rolled_at", "marker")
         .order_by()
         for n, m in enumerate(MARKERS)
     )
-    out: dict = {m: set() for m in MARKERS}
-    for day, n in first.union(*rest, all=True):
-        out[MARKERS[n]].add(day)
+    out: dict = {m: {} for m in MARKERS}
+    for day, rolled_at, n in first.union(*rest, all=True):
+        out[MARKERS[n]][day] = rolled_at
     return out
 
 
-def _split_of(since: date, until: date, rolled: set) -> Split:
+def _split_of(since: date, until: date, rolled: dict) -> Split:
     every = [since + timedelta(days=n) for n in range((until - since).days + 1)]
-    return Split(rolled=day_runs(rolled), live=day_runs(d for d in every if d not in rolled))
+    return Split(
+        rolled=day_runs(rolled),
+        live=day_runs(d for d in every if d not in rolled),
+        stamp=tuple(sorted(rolled.items())),
+    )
+
+
+def _rolled_rows(parts: Split, what: tuple, read) -> list[dict]:
+    """`read()`'s rows (sums of the rolled days), from Django's cache when the same sums of the
+    same days were read since each was last summed (servicedesk.core.exact_cache). `what` names
+    the read: its table, grouping and filters."""
+    key = exact_cache.key_of("surveys:sums", what, parts.rolled, parts.stamp)
+    found = exact_cache.get_many([key], "survey day sums")
+    if key in found:
+        return found[key]
+    rows = read()
+    exact_cache.set_many({key: rows}, "survey day sums")
+    return rows
 
 
 def _days_q(spans, field: str = "day") -> Q:
@@ -222,8 +248,17 @@ def histograms(since: date, until: date, group: str | None = None, **filters) ->
     if parts.rolled:
         # The per-agent sums only when an agent is asked about: the others are ten times fewer.
         table = SurveyAgentDay if group == "agent" or filters.get("agent_id") else SurveyDay
-        sums = table.objects.filter(_days_q(parts.rolled)).filter(**_on_sums(_FILTERS, filters))
-        _add(out, group, sums, roll_col, {c: Sum(c) for c in COLUMNS})
+        on_sums = _on_sums(_FILTERS, filters)
+        rows = _rolled_rows(
+            parts,
+            (table.__name__, roll_col, sorted(on_sums.items())),
+            lambda: _rows(
+                table.objects.filter(_days_q(parts.rolled)).filter(**on_sums),
+                roll_col,
+                {c: Sum(c) for c in COLUMNS},
+            ),
+        )
+        _add_rows(out, group, rows, roll_col)
     if parts.live:
         responses = SurveyResponse.objects.filter(_moments_q(parts.live, "submitted_at")).filter(
             **{_FILTERS[k][0]: v for k, v in filters.items() if v is not None}
@@ -240,7 +275,7 @@ def histograms(since: date, until: date, group: str | None = None, **filters) ->
         elif group == "day":
             tz = timezone.get_current_timezone()
             responses = responses.annotate(day=TruncDate("submitted_at", tzinfo=tz))
-        _add(out, group, responses, raw_col, _histogram_counts())
+        _add_rows(out, group, _rows(responses, raw_col, _histogram_counts()), raw_col)
     return dict(out)
 
 
@@ -268,12 +303,16 @@ def _live_cube(responses, live, filters: dict) -> list | None:
     return cache[key]
 
 
-def _add(out: dict, group, queryset, column, aggregates) -> None:
+def _rows(queryset, column, aggregates) -> list[dict]:
+    """The aggregates over `queryset`, per value of `column` (None: one row, or none when it
+    counts nothing)."""
     if column is None:
         row = queryset.aggregate(**aggregates)
-        rows = [row] if row["answers"] else []
-    else:
-        rows = queryset.values(column).annotate(**aggregates).order_by()
+        return [row] if row["answers"] else []
+    return list(queryset.values(column).annotate(**aggregates).order_by())
+
+
+def _add_rows(out: dict, group, rows: list[dict], column) -> None:
     for row in rows:
         into = out[_key(group, row.get(column))]
         for c in COLUMNS:
@@ -332,10 +371,16 @@ def answer_counts(template_id: int, since: date, until: date) -> dict:
     groups = []
     if parts.rolled:
         groups.append(
-            AnswerDay.objects.filter(_days_q(parts.rolled), template_id=template_id)
-            .values("question_id", "choice")
-            .annotate(count=Sum("n"), sum=Sum("total"))
-            .order_by()
+            _rolled_rows(
+                parts,
+                ("AnswerDay", template_id),
+                lambda: list(
+                    AnswerDay.objects.filter(_days_q(parts.rolled), template_id=template_id)
+                    .values("question_id", "choice")
+                    .annotate(count=Sum("n"), sum=Sum("total"))
+                    .order_by()
+                ),
+            )
         )
     if parts.live:
         groups.append(
@@ -385,31 +430,42 @@ def rate_counts(since: date, until: date, group: str | None = None, **filters) -
     parts = split(since, until, InvitationRolledDay)
     out: dict = defaultdict(lambda: dict.fromkeys(RATE_COLUMNS, 0))
     raw_col, roll_col = _RATE_GROUPS[group] if group else (None, None)
-    queries = []
+    groups = []
     if parts.rolled:
-        sums = InvitationDay.objects.filter(_days_q(parts.rolled)).filter(
-            **_on_sums(_RATE_FILTERS, filters)
+        on_sums = _on_sums(_RATE_FILTERS, filters)
+        rows = _rolled_rows(
+            parts,
+            ("InvitationDay", roll_col, sorted(on_sums.items())),
+            lambda: _rate_rows(
+                InvitationDay.objects.filter(_days_q(parts.rolled)).filter(**on_sums),
+                roll_col,
+                {c: Sum(c) for c in RATE_COLUMNS},
+            ),
         )
-        queries.append((sums, roll_col, {c: Sum(c) for c in RATE_COLUMNS}))
+        groups.append((rows, roll_col))
     if parts.live:
         invitations = (
             SurveyInvitation.objects.filter(_moments_q(parts.live, "created_at"))
             .exclude(status=InvitationStatus.CANCELLED)
             .filter(**{_RATE_FILTERS[k][0]: v for k, v in filters.items() if v is not None})
         )
-        queries.append((invitations, raw_col, _invitation_counts()))
-    for queryset, column, aggregates in queries:
-        if column is None:
-            rows = [queryset.aggregate(**aggregates)]
-        else:
-            rows = queryset.values(column).annotate(**aggregates).order_by()
+        groups.append((_rate_rows(invitations, raw_col, _invitation_counts()), raw_col))
+    for rows, column in groups:
         for row in rows:
-            if not row["invited"]:
-                continue
             into = out[_key(group, row.get(column))]
             for c in RATE_COLUMNS:
                 into[c] += row[c] or 0
     return dict(out)
+
+
+def _rate_rows(queryset, column, aggregates) -> list[dict]:
+    """The invitations' aggregates per value of `column` (None: one row), those counting none
+    left out."""
+    if column is None:
+        rows = [queryset.aggregate(**aggregates)]
+    else:
+        rows = queryset.values(column).annotate(**aggregates).order_by()
+    return [row for row in rows if row["invited"]]
 
 
 def response_rate(since: date, until: date, **filters) -> float | None:

@@ -57,6 +57,28 @@ def own_redis():
     redis.stop()
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_figures():
+    """Figures cached under day-roll stamps (servicedesk.core.exact_cache) would leak from one
+    test into the next: frozen clocks stamp the same days with the same moments in both. With
+    the database cache they go with the test's rolled-back transaction; Redis keeps them, so
+    they are deleted there (only those keys: the broker's and the limits' stay)."""
+    from django.core.cache import cache
+
+    client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client is None:
+        return
+    import redis
+
+    connection = client(write=True)
+    try:
+        for pattern in ("*:surveys:sums:*", "*:dash:cold:*"):
+            for key in connection.scan_iter(match=pattern, count=1000):
+                connection.delete(key)
+    except redis.RedisError:
+        pass  # Redis down: the test finds out for itself
+
+
 @pytest.fixture
 def password():
     return PASSWORD

@@ -21,8 +21,6 @@ filter is counted live too: a customer's tier can change without touching their 
 cache is unreachable the cold part is read from the records, and the page is only slower.
 """
 
-import hashlib
-import logging
 from array import array
 from bisect import bisect_left
 from contextlib import contextmanager
@@ -32,11 +30,11 @@ from math import floor
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet
 from django.utils import timezone
 
+from servicedesk.core import exact_cache
 from servicedesk.core.periods import day_runs
 from servicedesk.core.selectors import rate
 from tickets.selectors import record_visible
@@ -47,9 +45,6 @@ from .models import RecordRolledDay
 from .record_figures import PERCENTILES, TIMES, _seconds_between, hours
 from .rollups import _moments_q
 
-log = logging.getLogger(__name__)
-
-CACHE_SECONDS = 7 * 24 * 3600  # a key names its data exactly; this only frees unused ones
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DUES = {"first_response": "first_response_due", "resolution": "resolution_due"}
 _MET_AT = {name: end for name, (_start, end) in TIMES.items()}
@@ -196,24 +191,7 @@ def stamps(since: date, until: date) -> dict[date, datetime]:
 
 def _key(records: QuerySet, rolled: dict) -> str:
     sql, params = records.query.sql_with_params()
-    version = sorted(rolled.items())
-    digest = hashlib.sha256(repr((sql, params, version)).encode()).hexdigest()
-    return f"dash:cold:{digest}"
-
-
-def _cache_get(keys: list[str]) -> dict:
-    try:
-        return cache.get_many(keys)
-    except Exception as exc:  # noqa: BLE001 - an unreachable cache: read the records instead
-        log.warning("dashboard cold pieces not read from the cache: %s", exc)
-        return {}
-
-
-def _cache_set(values: dict) -> None:
-    try:
-        cache.set_many(values, timeout=CACHE_SECONDS)
-    except Exception as exc:  # noqa: BLE001 - the next request reads the records again
-        log.warning("dashboard cold pieces not cached: %s", exc)
+    return exact_cache.key_of("dash:cold", sql, params, sorted(rolled.items()))
 
 
 def period_figures(periods: dict[str, Filters], user, now: datetime) -> dict[str, dict]:
@@ -233,7 +211,7 @@ def period_figures(periods: dict[str, Filters], user, now: datetime) -> dict[str
             keys[part] = _key(cold_qs[part], rolled)
         if warm:
             warm_qs[part] = records.filter(_moments_q(warm))
-    found = _cache_get(list(keys.values()))
+    found = exact_cache.get_many(list(keys.values()), "dashboard cold pieces")
     missing = {}
     out = {}
     for part in periods:
@@ -244,7 +222,7 @@ def period_figures(periods: dict[str, Filters], user, now: datetime) -> dict[str
         warm = read_piece(warm_qs[part]) if part in warm_qs else Piece()
         out[part] = figures(cold, warm, now)
     if missing:
-        _cache_set(missing)
+        exact_cache.set_many(missing, "dashboard cold pieces")
     return out
 
 

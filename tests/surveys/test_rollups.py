@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from servicedesk.core import exact_cache
 from servicedesk.core.periods import day_bounds
 from servicedesk.core.roles import Role
 from surveys import rollups, selectors
@@ -164,6 +165,31 @@ def test_a_deleted_response_reopens_its_day(world):
     assert rollups.scores(SINCE, UNTIL) == _recount()
     assert rollups.roll_pending() == 1  # the beat sums it again
     assert rollups.scores(SINCE, UNTIL) == _recount()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_sums_are_read_again_only_while_their_days_are_unchanged(
+    world, settings, django_assert_num_queries
+):
+    """The rolled days' sums are kept in the cache under each day's roll stamp
+    (rollups._rolled_rows): a second read asks the database only which days are rolled; a day
+    reopened, or summed again, is never read from the old entry."""
+    if not exact_cache.in_use():  # no Redis: an in-process cache, apart from the database
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    _roll("all")
+    cases = list(_cases(world))
+    for filters, where in cases:
+        assert rollups.scores(SINCE, UNTIL, **filters) == _recount(**where), filters
+    with django_assert_num_queries(1):  # which days are rolled; the sums from the cache
+        rollups.scores(SINCE, UNTIL)
+    response = SurveyResponse.objects.filter(submitted_at__gte=at(SINCE, 1)).first()
+    response.answers.all().delete()
+    response.delete()
+    for filters, where in cases:  # its day reopened: counted from the responses
+        assert rollups.scores(SINCE, UNTIL, **filters) == _recount(**where), filters
+    assert rollups.roll_pending() == 1
+    for filters, where in cases:  # summed again under a new stamp
+        assert rollups.scores(SINCE, UNTIL, **filters) == _recount(**where), filters
 
 
 @pytest.mark.django_db(transaction=True)
