@@ -14,7 +14,7 @@ from customers.timeline import TimelineEntry
 from servicedesk.core.choices import label
 from servicedesk.core.models import bilingual
 from servicedesk.core.selectors import user_department_ids
-from servicedesk.core.users import person_name
+from servicedesk.core.users import person_of
 
 from . import selectors
 from .models import ACTIVE_STATUSES, ServiceRecord
@@ -60,11 +60,7 @@ def panel_row(values: dict, now) -> PanelRow:
         status=label(ServiceRecord, "status", values["status"]),
         customer_name=values["customer__name"],
         category_name=bilingual(values["category__name_en"], values["category__name_zh"]),
-        assignee_name=person_name(
-            values["assignee__first_name"],
-            values["assignee__last_name"],
-            values["assignee__username"],
-        ),
+        assignee_name=person_of(values, "assignee"),
         resolution_due=values["resolution_due"],
         due_state=due_state(values, now),
     )

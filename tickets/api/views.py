@@ -81,9 +81,6 @@ class ServiceRecordViewSet(
         rows = paginate_values(self, qs, lists.RECORD_COLUMNS)
         return respond(self, lists.record_items(rows, timezone.now()))
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "now": timezone.now()}
-
     def _record(self, pk) -> ServiceRecord:
         return get_object_or_404(self.get_queryset(), pk=pk)
 
