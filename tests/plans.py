@@ -19,7 +19,8 @@ def caught(call, table: str) -> tuple[str, list]:
     seen = []
 
     def stop(execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in sql:
+        reads = sql.lstrip().upper().startswith(("SELECT", "WITH"))  # WITH: a statement's parts
+        if reads and f'FROM "{table}"' in sql:
             seen.append((sql, params))
             raise Caught
         return execute(sql, params, many, context)

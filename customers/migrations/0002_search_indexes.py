@@ -6,6 +6,8 @@ customer_name_trgm_idx: GIN trigram index on UPPER(name), which serves Django's
 
 from django.db import migrations
 
+from servicedesk.core.migration_ops import postgresql_only
+
 FORWARD = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS customer_name_trgm_idx ON customers_customer "
@@ -14,17 +16,7 @@ FORWARD = [
 BACKWARD = ["DROP INDEX IF EXISTS customer_name_trgm_idx"]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for sql in statements:
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("customers", "0001_initial")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

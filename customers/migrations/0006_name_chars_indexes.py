@@ -11,6 +11,8 @@ customer_org_chars_idx: the same for organisations only, for the organisation su
 
 from django.db import migrations
 
+from servicedesk.core.migration_ops import postgresql_only
+
 CHARS = "USING gin (string_to_array(UPPER(name), NULL))"
 FORWARD = [
     f"CREATE INDEX IF NOT EXISTS customer_name_chars_idx ON customers_customer {CHARS}",
@@ -23,17 +25,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for sql in statements:
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("customers", "0005_contact_hours_tier_cursor")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

@@ -139,29 +139,30 @@ def summable(f: Filters) -> bool:
     return same_days and not (f.agent_id or f.category_id or f.tier)
 
 
-def week_rows(f: Filters, user) -> list[dict]:
-    """The period's records and complaints grouped by week (its Monday), stage and audience,
-    the rolled days from the sums and the others from the records: three queries. Only when
-    summable(f)."""
+def week_parts(f: Filters, user) -> tuple[QuerySet | None, dict[date, datetime], QuerySet | None]:
+    """The period's records and complaints grouped by week (its Monday), stage and audience
+    (group_query's rows), in two parts: (the rolled days' sums, {rolled day: when rolled},
+    every other day's records), either part None when it has no days. One query, for the roll
+    marks; the parts are read by the caller. Only when summable(f)."""
     since, until = f.period.since, f.period.until
-    rolled = set(
-        RecordRolledDay.objects.filter(day__range=(since, until)).values_list("day", flat=True)
+    rolled = dict(
+        RecordRolledDay.objects.filter(day__range=(since, until)).values_list("day", "rolled_at")
     )
     every = (since + timedelta(days=n) for n in range((until - since).days + 1))
     live = day_runs(d for d in every if d not in rolled)
-    rows: list[dict] = []
+    cold = warm = None
     if rolled:
         sums = audience_visible(RecordDay.objects.filter(_days_q(day_runs(rolled))), user)
-        rows += grouped(_narrowed(sums, f), TruncWeek("day"), Sum("records"), Sum("complaints"))
+        cold = group_query(_narrowed(sums, f), TruncWeek("day"), Sum("records"), Sum("complaints"))
     if live:
-        records = records_in(f, user).filter(_moments_q(live))
-        tz = timezone.get_current_timezone()
-        week = TruncWeek("created_at", tzinfo=tz)
-        rows += grouped(records, week, Count("pk"), Count("complaint"))
-    for row in rows:
-        if isinstance(row["week"], datetime):
-            row["week"] = timezone.localdate(row["week"])
-    return rows
+        warm = records_by_week(records_in(f, user).filter(_moments_q(live)))
+    return cold, rolled, warm
+
+
+def records_by_week(records: QuerySet) -> QuerySet:
+    """group_query over records themselves, by their week in the current time zone."""
+    week = TruncWeek("created_at", tzinfo=timezone.get_current_timezone())
+    return group_query(records, week, Count("pk"), Count("complaint"))
 
 
 def _narrowed(sums: QuerySet, f: Filters) -> QuerySet:
@@ -172,15 +173,22 @@ def _narrowed(sums: QuerySet, f: Filters) -> QuerySet:
     return sums.filter(stage=f.stage) if f.stage else sums
 
 
-def grouped(qs: QuerySet, week, records, complaints) -> list[dict]:
-    """Rows of (week, stage, audience) with their records and complaints. The audience is
+def group_query(qs: QuerySet, week, records, complaints) -> QuerySet:
+    """Rows of (week, stage, audience_text) with their records and complaints. The audience is
     grouped as text: comparing JSON values to sort or hash them costs several times more."""
-    rows = list(
+    return (
         qs.annotate(week=week, audience_text=Cast("audience", TextField()))
         .values("week", "stage", "audience_text")
         .annotate(records=records, complaints=complaints)
         .order_by()
     )
+
+
+def read_rows(part: QuerySet) -> list[dict]:
+    """group_query's rows with the week as a date and the audience as keys."""
+    rows = list(part)
     for row in rows:
+        if isinstance(row["week"], datetime):
+            row["week"] = timezone.localdate(row["week"])
         row["audience"] = json.loads(row.pop("audience_text"))
     return rows

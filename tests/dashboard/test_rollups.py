@@ -5,8 +5,12 @@ day's records reopens it so they stay exact before the next roll."""
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from servicedesk.core import exact_cache
 from servicedesk.dashboard import kpis, rollups
 from servicedesk.dashboard.models import RecordDay, RecordRolledDay
 from surveys.results import Period
@@ -99,10 +103,12 @@ def test_roll_pending_rolls_closed_days_once(generated, frozen):
 def test_a_change_to_a_rolled_days_record_reopens_the_day(
     generated, frozen, django_capture_on_commit_callbacks
 ):
-    # given a rolled day
+    # given a rolled day, its week's totals read (and cached, where the cache is Redis)
     g = generated
     day = TODAY - timedelta(days=3)
     rollups.roll_day(day)
+    f = kpis.Filters(period=LAST_90)
+    kpis.report(f, g.administrator)
     record = next(r for r in g.records if timezone.localdate(r.created_at) == day)
     # when one of its records moves to another stage
     record.stage = "pre_sale" if record.stage != "pre_sale" else "in_sale"
@@ -110,8 +116,29 @@ def test_a_change_to_a_rolled_days_record_reopens_the_day(
         record.save()
     # then the day is no longer read from the sums, and the breakdowns are the recount's
     assert not RecordRolledDay.objects.filter(day=day).exists()
-    f = kpis.Filters(period=LAST_90)
     _check_against_recount(kpis.report(f, g.administrator), f, frozen)
+
+
+@pytest.mark.skipif(not exact_cache.in_use(), reason="the database cache keeps nothing")
+def test_the_rolled_days_totals_are_read_again_only_when_a_day_is_rolled_again(generated, frozen):
+    # given every closed day rolled and the breakdowns read once
+    g = generated
+    for n in range(1, 90):
+        rollups.roll_day(TODAY - timedelta(days=n))
+    f = kpis.Filters(period=LAST_90, department_id=g.departments[1].pk)
+    first = _tables(kpis.report(f, g.manager))
+    # when they are read again, the sums are not: their totals come from the cache
+    with CaptureQueriesContext(connection) as reads:
+        assert _tables(kpis.report(f, g.manager)) == first
+    assert not [q for q in reads if "dashboard_recordday" in q["sql"]]
+    # and once a day is rolled again (a new stamp), the sums are read and still the recount's
+    with time_machine.travel(frozen + timedelta(minutes=5), tick=False):
+        rollups.roll_day(TODAY - timedelta(days=8))
+    with CaptureQueriesContext(connection) as reads:
+        report = kpis.report(f, g.manager)
+    assert [q for q in reads if 'FROM "dashboard_recordday"' in q["sql"]]
+    assert _tables(report) == first
+    _check_against_recount(report, f, frozen)
 
 
 def test_a_complaint_about_a_rolled_days_record_reopens_the_day(

@@ -10,6 +10,8 @@ The index lives here, beside its only reader; CONCURRENTLY keeps the table writa
 
 from django.db import migrations
 
+from servicedesk.core.migration_ops import postgresql_only
+
 COLUMNS = (
     "audience, customer_id, id, stage, lead_department_id, assignee_id, category_id, "
     "first_responded_at, first_response_due, resolved_at, resolution_due"
@@ -21,19 +23,9 @@ FORWARD = [
 BACKWARD = ["DROP INDEX CONCURRENTLY IF EXISTS record_dashboard_idx"]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for sql in statements:
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
 
     dependencies = [("tickets", "0007_root_cause")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

@@ -5,6 +5,8 @@ visits most of the table's entries (~80 ms at 1M records) to keep a few thousand
 
 from django.db import migrations
 
+from servicedesk.core.migration_ops import postgresql_only
+
 FORWARD = [
     "CREATE INDEX CONCURRENTLY IF NOT EXISTS record_backlog_idx ON tickets_servicerecord "
     "(created_at) INCLUDE (id, audience, assignee_id, stage, category_id, customer_id) "
@@ -13,19 +15,9 @@ FORWARD = [
 BACKWARD = ["DROP INDEX CONCURRENTLY IF EXISTS record_backlog_idx"]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for sql in statements:
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
 
     dependencies = [("dashboard", "0001_record_dashboard_index")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [postgresql_only(FORWARD, BACKWARD)]
