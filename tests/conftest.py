@@ -60,11 +60,14 @@ def own_redis():
 @pytest.fixture(autouse=True)
 def _no_cached_figures():
     """Figures cached under day-roll stamps (servicedesk.core.exact_cache) would leak from one
-    test into the next: frozen clocks stamp the same days with the same moments in both. With
-    the database cache they go with the test's rolled-back transaction; Redis keeps them, so
-    they are deleted there (only those keys: the broker's and the limits' stay)."""
+    test into the next: frozen clocks stamp the same days with the same moments in both. The
+    process's own copies are dropped; with the database cache nothing is kept; Redis keeps them,
+    so they are deleted there (only those keys: the broker's and the limits' stay)."""
     from django.core.cache import cache
 
+    from servicedesk.core import exact_cache
+
+    exact_cache.forget_local()
     client = getattr(getattr(cache, "_cache", None), "get_client", None)
     if client is None:
         return

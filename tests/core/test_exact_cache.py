@@ -1,6 +1,9 @@
 """servicedesk.core.exact_cache: figures kept under keys naming their data, failing open."""
 
 import logging
+from array import array
+
+from django.core.cache import cache
 
 from servicedesk.core import exact_cache
 
@@ -36,6 +39,9 @@ def test_an_unreachable_cache_misses_and_drops_the_write(settings, caplog):
         caplog.set_level(logging.WARNING)
         key = exact_cache.key_of("test-figures", "lost")
         exact_cache.set_many({key: [1]}, "test figures")  # no error: the caller goes on
+        # this process keeps its own copy (exact all the same); another one misses
+        assert exact_cache.get_many([key], "test figures") == {key: [1]}
+        exact_cache.forget_local()
         assert exact_cache.get_many([key], "test figures") == {}
         assert "test figures not cached" in caplog.text
         assert "test figures not read from the cache" in caplog.text
@@ -49,3 +55,32 @@ def test_the_database_cache_keeps_nothing(settings):
     key = exact_cache.key_of("test-figures", "db")
     exact_cache.set_many({key: [1]}, "test figures")
     assert exact_cache.get_many([key], "test figures") == {}
+
+
+def test_a_process_reads_its_own_copy_without_the_shared_cache(settings):
+    settings.CACHES = LOCAL
+    key = exact_cache.key_of("test-figures", "local")
+    exact_cache.set_many({key: {"n": 1}}, "test figures")
+    cache.clear()  # the shared entry gone (expired, or Redis flushed)
+    assert exact_cache.get_many([key], "test figures") == {key: {"n": 1}}
+    # and another process, with no copy of its own, reads the shared cache
+    exact_cache.forget_local()
+    assert exact_cache.get_many([key], "test figures") == {}
+
+
+def test_the_copies_are_bounded_by_their_size_least_recently_read_first(settings, monkeypatch):
+    settings.CACHES = LOCAL
+    monkeypatch.setattr(exact_cache, "LOCAL_BYTES", 4_000_000)
+    piece = lambda n: {"values": array("q", range(n))}  # noqa: E731 - 8 bytes an item
+    first, second, third = (exact_cache.key_of("test-figures", n) for n in range(3))
+    exact_cache.set_many({first: piece(150_000), second: piece(150_000)}, "test figures")
+    exact_cache.get_many([first], "test figures")  # read again: the second is now the oldest
+    exact_cache.set_many({third: piece(200_000)}, "test figures")  # 1.7 MB: over the budget
+    cache.clear()
+    kept = exact_cache.get_many([first, second, third], "test figures")
+    assert sorted(kept) == sorted([first, third])
+    # an entry over half the budget is left to the shared cache alone
+    big = exact_cache.key_of("test-figures", "big")
+    exact_cache.set_many({big: piece(300_000)}, "test figures")
+    cache.clear()
+    assert exact_cache.get_many([big], "test figures") == {}
