@@ -75,7 +75,7 @@ def _no_cached_figures():
 
     connection = client(write=True)
     try:
-        for pattern in ("*:surveys:sums:*", "*:dash:cold:*", "*:dash:weeks:*"):
+        for pattern in ("*:surveys:sums:*", "*:dash:*"):
             for key in connection.scan_iter(match=pattern, count=1000):
                 connection.delete(key)
     except redis.RedisError:

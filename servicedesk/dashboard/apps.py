@@ -29,12 +29,16 @@ class DashboardConfig(AppConfig):
                 "closed days' record sums",
             )
         )
-        # A record saved or deleted (also by a cascade), or a complaint made or deleted, reopens
-        # its record's day if it was summed: the breakdowns stay exact until the next roll.
+        # A record, a complaint or a complaint's action saved or deleted (also by a cascade)
+        # reopens its record's day if it was summed: the breakdowns and the cached pieces
+        # (record_pieces, complaint_pieces) stay exact until the next roll. A complaint's step
+        # change saves the complaint; its log rows come with it.
         post_save.connect(_record_changed, sender="tickets.ServiceRecord", dispatch_uid="dash.r")
         post_delete.connect(_record_changed, sender="tickets.ServiceRecord", dispatch_uid="dash.rd")
-        post_save.connect(_complaint_saved, sender="tickets.Complaint", dispatch_uid="dash.c")
-        post_delete.connect(_complaint_deleted, sender="tickets.Complaint", dispatch_uid="dash.cd")
+        post_save.connect(_complaint_changed, sender="tickets.Complaint", dispatch_uid="dash.c")
+        post_delete.connect(_complaint_changed, sender="tickets.Complaint", dispatch_uid="dash.cd")
+        for signal, uid in ((post_save, "dash.a"), (post_delete, "dash.ad")):
+            signal.connect(_action_changed, sender="tickets.ComplaintAction", dispatch_uid=uid)
         # A merge moves the duplicate's records to the survivor in bulk, without saving them: the
         # customers served of their days change all the same (dashboard.record_pieces).
         from customers import services as customer_services
@@ -48,22 +52,23 @@ def _record_changed(sender, instance, **kwargs) -> None:
     rollups.reopen(instance.created_at)
 
 
-def _complaint_saved(sender, instance, created: bool, **kwargs) -> None:
-    if created:  # the sums count complaints, not their steps
-        _complaint_deleted(sender, instance)
+def _complaint_changed(sender, instance, **kwargs) -> None:
+    from . import rollups
+
+    rollups.reopen(instance.record_created_at)  # its record's, copied on the complaint
 
 
-def _complaint_deleted(sender, instance, **kwargs) -> None:
-    from tickets.models import ServiceRecord
+def _action_changed(sender, instance, **kwargs) -> None:
+    from tickets.complaints.models import Complaint
 
     from . import rollups
 
-    # The record the complaint was made with is usually loaded already: no query then.
-    record = instance._state.fields_cache.get("record")
-    if record is None:
-        record = ServiceRecord.objects.only("created_at").filter(pk=instance.record_id).first()
-    if record is not None:
-        rollups.reopen(record.created_at)
+    complaint = instance._state.fields_cache.get("complaint")  # usually loaded: no query then
+    if complaint is None:
+        complaint = Complaint.objects.only("record_created_at").filter(pk=instance.complaint_id)
+        complaint = complaint.first()
+    if complaint is not None:  # None: deleted with its complaint, which reopened the day
+        rollups.reopen(complaint.record_created_at)
 
 
 def _records_before_merge(*, survivor_id: int, duplicate_id: int, by) -> None:

@@ -12,6 +12,7 @@ from django.db.models import BooleanField, Count, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from servicedesk.core.pg_arrays import int_array
 from servicedesk.core.selectors import rate
 from tickets.complaints.models import (
     STEPS,
@@ -65,9 +66,9 @@ def step_aggregates(when: Q) -> dict:
     return {f"step_{s}": Count("complaint", filter=when & Q(complaint__step=s)) for s in ALL_STEPS}
 
 
-def _among(column: str, ids: list[int]) -> Q:
+def among(column: str, ids: list[int]) -> Q:
     """The action's complaint is one of `ids` (`column` names it in SQL)."""
-    sql, params = _in_ids(ids)
+    sql, params = in_ids(ids)
     # noqa below: `column` is a constant of this module and the ids are parameters.
     return Q(RawSQL(f"{column} {sql}", params, output_field=BooleanField()))  # noqa: S611
 
@@ -76,7 +77,7 @@ def _action_counts(ids: list[int]) -> tuple[int, int]:
     """(overdue, surprise breaches) of the actions of these complaints: one query over the
     surprise breaches, of which the overdue actions are the ones still open."""
     column = '"tickets_complaintaction"."complaint_id"'
-    actions = surprise_breaches(ComplaintAction.objects.filter(_among(column, ids)))
+    actions = surprise_breaches(ComplaintAction.objects.filter(among(column, ids)))
     row = actions.aggregate(overdue=Count("pk", filter=overdue_actions()), surprise=Count("pk"))
     return row["overdue"], row["surprise"]
 
@@ -87,14 +88,27 @@ def _seconds_sql(later: str, earlier: str) -> str:
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
-def _in_ids(ids: list[int]) -> tuple[str, list]:
-    """SQL for "is one of ids" (bigint columns) and its parameters: on PostgreSQL one array,
-    typed as the columns are. psycopg2 sends a list as integer[], and bigint = ANY(integer[])
-    can be neither an index condition nor hashed: the step log's ids were then tested one by
-    one against every complaint's log, 35 ms at 100k records; as bigint[], 4 ms."""
+def in_ids(ids: list[int]) -> tuple[str, list]:
+    """SQL for "is one of ids" (bigint columns) and its parameters: on PostgreSQL one array
+    literal (servicedesk.core.pg_arrays), typed as the columns are: bigint = ANY(integer[]) can
+    be neither an index condition nor hashed, and the step log's ids were then tested one by one
+    against every complaint's log (35 ms at 100k records; as bigint[], 4 ms)."""
     if connection.vendor == "postgresql":
-        return "= ANY(%s::bigint[])", [list(ids)]
+        return "= ANY(%s::bigint[])", [int_array(ids)]
     return "IN ({})".format(", ".join(["%s"] * len(ids)) or "NULL"), list(ids)
+
+
+def step_log(ids: list[int]) -> tuple[str, list]:
+    """SQL (and its parameters) for these complaints' step changes, each with the moment of the
+    complaint's next change (next_at, NULL while it is still on that step)."""
+    among, among_params = in_ids(ids)
+    sql = f"""
+        SELECT s.to_state, s.at,
+               LEAD(s.at) OVER (PARTITION BY s.object_id ORDER BY s.at, s.id) AS next_at
+        FROM core_statuschange s
+        WHERE s.content_type_id = %s AND s.field = %s AND s.object_id {among}
+    """  # noqa: S608 - only placeholders are pasted in; every value is a parameter
+    return sql, [ContentType.objects.get_for_model(Complaint).pk, "step", *among_params]
 
 
 def _time_in_steps(ids: list[int], now: datetime) -> dict:
@@ -103,23 +117,11 @@ def _time_in_steps(ids: list[int], now: datetime) -> dict:
     servicedesk.core.selectors.time_in_states counts it; one window over the log, read through
     statuschange_object_idx by the complaints' ids (a join to the records instead walks the
     whole flow's log and looks up a record per change)."""
-    among, among_params = _in_ids(ids)
     spent = _seconds_sql("COALESCE(next_at, %s)", "at")
-    sql = f"""
-        SELECT to_state, SUM({spent}), COUNT(*) FROM (
-            SELECT s.to_state, s.at,
-                   LEAD(s.at) OVER (PARTITION BY s.object_id ORDER BY s.at, s.id) AS next_at
-            FROM core_statuschange s
-            WHERE s.content_type_id = %s AND s.field = %s AND s.object_id {among}
-        ) AS log
-        GROUP BY to_state
-    """  # noqa: S608 - only placeholders are pasted in; every value is a parameter
-    params = [
-        connection.ops.adapt_datetimefield_value(now),
-        ContentType.objects.get_for_model(Complaint).pk,
-        "step",
-        *among_params,
-    ]
+    log, log_params = step_log(ids)
+    # noqa below: only placeholders are pasted in; every value is a parameter.
+    sql = f"SELECT to_state, SUM({spent}), COUNT(*) FROM ({log}) AS log GROUP BY to_state"  # noqa: S608
+    params = [connection.ops.adapt_datetimefield_value(now), *log_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -139,14 +141,17 @@ def complaint_figures(
     complaints'): the complaint rate beside
     complaints per 1,000 records, recovery, retention after recovery, overdue actions, surprise
     breaches and the TARP estimates. Three more queries (each period's actions, the current
-    period's step log);
-    "now" also holds "_average_time_in_step"."""
+    period's step log), none where `counts` holds them already (complaint_pieces' "overdue",
+    "surprise" and "_average_time_in_step"); "now" also holds "_average_time_in_step"."""
     now = now or timezone.now()
     out = {}
     for part in PARTS:
         c = counts[part]
         total, unrecovered = c["complaints"], c["closed"] - c["recovered"]
-        overdue, surprises = _action_counts(ids[part])
+        if "overdue" in c:  # counted already (complaint_pieces)
+            overdue, surprises = c["overdue"], c["surprise"]
+        else:
+            overdue, surprises = _action_counts(ids[part])
         low, high = (n * unrecovered for n in WORD_OF_MOUTH)
         out[part] = {
             "complaints": total,
@@ -162,7 +167,10 @@ def complaint_figures(
             "estimated_word_of_mouth_low": low,
             "estimated_word_of_mouth_high": high,
         }
-    out["now"]["_average_time_in_step"] = _time_in_steps(ids["now"], now)
+    averages = counts["now"].get("_average_time_in_step")
+    out["now"]["_average_time_in_step"] = (
+        averages if averages is not None else _time_in_steps(ids["now"], now)
+    )
     return out
 
 

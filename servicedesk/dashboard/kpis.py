@@ -35,7 +35,7 @@ from surveys import selectors as survey_selectors
 from surveys.models import Answer, Kind, SurveyInvitation, SurveyResponse
 from tickets.models import Stage
 
-from . import record_pieces
+from . import complaint_pieces, record_pieces
 from .complaint_figures import (
     ALL_STEPS,
     complaint_aggregates,
@@ -645,10 +645,12 @@ def _satisfaction_values(sat: Satisfaction) -> dict:
 def _records_pass(f: Filters, user, *, now: datetime) -> dict[str, dict]:
     """{part: the records' aggregates and their complaints', and "ids", the complaints'} of both
     periods, from one scan of the records with their complaint joined (record_dashboard_idx
-    serves it index-only); SQLite, without percentiles or arrays, reads a little more."""
-    span = Span.of(f)
+    serves it index-only); SQLite, without percentiles or arrays, reads a little more. On
+    PostgreSQL, where the cache can serve (record_pieces.usable), from cold and warm pieces
+    instead (complaint_pieces), the actions and the step log counted with them, no "ids"."""
     if connection.vendor == "postgresql" and record_pieces.usable(f):
-        return record_pieces.records_and_complaints(f, user, span, now)
+        return complaint_pieces.records_and_complaints(f, user, now)
+    span = Span.of(f)
     records = records_spanning(f, user, span)
     in_sql = connection.vendor == "postgresql"
 
@@ -681,7 +683,7 @@ def headline(f: Filters, user, *, now: datetime | None = None, weekly_csat: bool
     sat = satisfaction(f, weekly=weekly_csat)
     previous_sat = satisfaction(f.previous())
     counts = _records_pass(f, user, now=now)
-    ids = {part: counts[part]["ids"] for part in PARTS}
+    ids = {part: counts[part].get("ids", []) for part in PARTS}
     complaints = complaint_figures(counts=counts, ids=ids, now=now)
     values = {
         **_satisfaction_values(sat),

@@ -39,13 +39,12 @@ from servicedesk.core.periods import day_runs
 from servicedesk.core.selectors import rate
 from tickets.selectors import record_visible
 
-from .complaint_figures import ALL_STEPS, complaint_aggregates, step_aggregates
-from .filters import Filters, Span, by_part, narrow_records, per_part, records_spanning
+from .filters import Filters, narrow_records
 from .models import RecordRolledDay
 from .record_figures import PERCENTILES, TIMES, _seconds_between, hours
-from .rollups import _moments_q
+from .rollups import moments_q
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DUES = {"first_response": "first_response_due", "resolution": "resolution_due"}
 _MET_AT = {name: end for name, (_start, end) in TIMES.items()}
 
@@ -62,7 +61,7 @@ class Piece:
     pending: dict = field(default_factory=dict)  # time name → array("q"): due (µs), not reached
 
 
-def _microseconds(column: str) -> Func:
+def microseconds(column: str) -> Func:
     """A timestamp as whole microseconds since 1970, exact (EXTRACT is numeric)."""
     return Func(
         F(column),
@@ -87,7 +86,7 @@ def _aggregates() -> dict:
             "pk", filter=Q(**{f"{due}__isnull": False, f"{end}__isnull": False})
         )
         out[f"{name}_pending"] = ArrayAgg(
-            _microseconds(due),
+            microseconds(due),
             filter=Q(**{f"{due}__isnull": False, f"{end}__isnull": True}),
             order_by=due,
         )
@@ -156,7 +155,7 @@ def percentile_of(a, b, fraction: float) -> float | None:
 def figures(cold: Piece, warm: Piece, now: datetime) -> dict:
     """The period's figures (record_figures.record_values' keys) and the raw counts the complaint
     figures divide by, over both pieces."""
-    now_us = (now - _EPOCH) // timedelta(microseconds=1)
+    now_us = (now - EPOCH) // timedelta(microseconds=1)
     out = {
         "records": cold.records + warm.records,
         "customers_served": union_size(cold.customers, warm.customers),
@@ -189,17 +188,25 @@ def stamps(since: date, until: date) -> dict[date, datetime]:
     return dict(rows)
 
 
-def _key(records: QuerySet, rolled: dict) -> str:
-    sql, params = records.query.sql_with_params()
-    return exact_cache.key_of("dash:cold", sql, params, sorted(rolled.items()))
+def piece_key(prefix: str, qs: QuerySet, rolled: dict) -> str:
+    """The cache key of a cold piece: the exact query and each of its days' roll stamps."""
+    sql, params = qs.query.sql_with_params()
+    return exact_cache.key_of(prefix, sql, params, sorted(rolled.items()))
 
 
-def period_figures(periods: dict[str, Filters], user, now: datetime) -> dict[str, dict]:
-    """{part: figures} for each part's filters: one query for the roll stamps, one cache round
-    trip (and one query per part missing from it), one query per part with warm days."""
+def period_stamps(periods: dict[str, Filters]) -> dict[date, datetime]:
+    """stamps() over every part's days: one query."""
     firsts = [f.period.since for f in periods.values()]
     lasts = [f.period.until for f in periods.values()]
-    rolled_all = stamps(min(firsts), max(lasts))
+    return stamps(min(firsts), max(lasts))
+
+
+def period_figures(
+    periods: dict[str, Filters], user, now: datetime, rolled_all: dict[date, datetime]
+) -> dict[str, dict]:
+    """{part: figures} for each part's filters, `rolled_all` their days' roll stamps
+    (period_stamps): one cache round trip (and one query per part missing from it), one query
+    per part with warm days."""
     cold_qs, warm_qs, keys = {}, {}, {}
     for part, f in periods.items():
         every = [f.period.since + timedelta(days=n) for n in range(f.period.days)]
@@ -207,10 +214,10 @@ def period_figures(periods: dict[str, Filters], user, now: datetime) -> dict[str
         warm = day_runs(d for d in every if d not in rolled)
         records = narrow_records(record_visible(user), f)
         if rolled:
-            cold_qs[part] = records.filter(_moments_q(day_runs(rolled)))
-            keys[part] = _key(cold_qs[part], rolled)
+            cold_qs[part] = records.filter(moments_q(day_runs(rolled)))
+            keys[part] = piece_key("dash:cold", cold_qs[part], rolled)
         if warm:
-            warm_qs[part] = records.filter(_moments_q(warm))
+            warm_qs[part] = records.filter(moments_q(warm))
     found = exact_cache.get_many(list(keys.values()), "dashboard cold pieces")
     missing = {}
     out = {}
@@ -227,7 +234,7 @@ def period_figures(periods: dict[str, Filters], user, now: datetime) -> dict[str
 
 
 @contextmanager
-def _joins_by_key():
+def joins_by_key():
     """Nested loops only, for one statement of the dashboard's transaction. The planner prices a
     hash join over every record of the span (read from record_dashboard_idx) below one index
     look-up per complaint of the span; at 1M records the hash join took 130-180 ms, the
@@ -248,28 +255,3 @@ def _join_methods(state: str) -> None:
             "set_config('enable_mergejoin', %s, true)",
             [state, state],
         )
-
-
-def records_and_complaints(f: Filters, user, span: Span, now: datetime) -> dict[str, dict]:
-    """kpis._records_pass' answer on PostgreSQL: the records' figures of both periods from the
-    pieces, and the complaints' aggregates (and ids, and the current period's steps) from one
-    pass over the span's records that have a complaint."""
-    pieces = period_figures({"now": f, "before": f.previous()}, user, now)
-
-    def named_of(when: Q) -> dict:
-        return complaint_aggregates(when) | {"ids": ArrayAgg("complaint__id", filter=when)}
-
-    # The same records, found from the complaints' side (complaint_record_created_idx): the
-    # span's few thousand complaints, each joined to its record by key.
-    complained = records_spanning(f, user, span).filter(span.within("complaint__record_created_at"))
-    with _joins_by_key():
-        row = complained.aggregate(
-            **per_part(span, named_of), **step_aggregates(span.part("created_at", True))
-        )
-    out = by_part(row)
-    for part, values in out.items():
-        figures_ = pieces[part]
-        values |= {"records": figures_["records"], "customers_served": figures_["customers_served"]}
-        values |= {"figures": figures_, "ids": values["ids"] or []}
-    out["now"]["_steps"] = {s: row[f"step_{s}"] for s in ALL_STEPS}
-    return out

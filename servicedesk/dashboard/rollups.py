@@ -124,11 +124,12 @@ def _days_q(spans) -> Q:
     return q
 
 
-def _moments_q(spans) -> Q:
+def moments_q(spans, field: str = "created_at") -> Q:
+    """`field` falls on one of the runs of desk days `spans` (periods.day_runs)."""
     q = Q(pk__in=[])
     for a, b in spans:
         start, end = day_bounds(a, b)
-        q |= Q(created_at__gte=start, created_at__lt=end)
+        q |= Q(**{f"{field}__gte": start, f"{field}__lt": end})
     return q
 
 
@@ -155,7 +156,7 @@ def week_parts(f: Filters, user) -> tuple[QuerySet | None, dict[date, datetime],
         sums = audience_visible(RecordDay.objects.filter(_days_q(day_runs(rolled))), user)
         cold = group_query(_narrowed(sums, f), TruncWeek("day"), Sum("records"), Sum("complaints"))
     if live:
-        warm = records_by_week(records_in(f, user).filter(_moments_q(live)))
+        warm = records_by_week(records_in(f, user).filter(moments_q(live)))
     return cold, rolled, warm
 
 

@@ -14,8 +14,13 @@ from django.utils import timezone
 
 from servicedesk.core.models import StatusChange
 from servicedesk.core.roles import Role
-from servicedesk.dashboard import complaint_figures, kpis, record_figures, record_pieces
-from servicedesk.dashboard.filters import Span
+from servicedesk.dashboard import (
+    complaint_figures,
+    complaint_pieces,
+    kpis,
+    record_figures,
+    record_pieces,
+)
 from surveys.results import Period
 from tests import plans
 from tests.factories import CustomerFactory, DepartmentFactory, MembershipFactory, UserFactory
@@ -151,10 +156,10 @@ def test_the_complaints_pass_walks_the_complaints_of_the_span_then_their_records
         return execute(sql, params, many, context)
 
     with transaction.atomic(), connection.execute_wrapper(keep):
-        record_pieces.records_and_complaints(f, desk, Span.of(f), timezone.now())
+        complaint_pieces.records_and_complaints(f, desk, timezone.now())
     sql, params = next((s, p) for s, p in seen if "step_" in s and "tickets_complaint" in s)
-    # when it is planned as the dashboard runs it (nested loops only, record_pieces)
-    with transaction.atomic(), record_pieces._joins_by_key():
+    # when it is planned as the dashboard runs it (nested loops only, complaint_pieces)
+    with transaction.atomic(), record_pieces.joins_by_key():
         plan = plans.plan_of(sql, params, walk=True)
     nodes = list(plans.nodes(plan))
     by_table = {(n.get("Alias"), n["Node Type"], n.get("Index Name")) for n in nodes}

@@ -1,19 +1,24 @@
-"""The records' figures read from a cached cold part and a live warm part
-(servicedesk.dashboard.record_pieces): the merge helpers against brute force, and every KPI against
-the recount with days rolled, the cache filled, and then a rolled day's record changed, customers
-merged and time moved on."""
+"""The records' and complaints' figures read from a cached cold part and a live warm part
+(servicedesk.dashboard.record_pieces, complaint_pieces): the merge helpers against brute force, and
+every KPI against the recount with days rolled, the cache filled, and then a rolled day's record,
+complaint or action changed, a complainant back, customers merged and time moved on."""
 
 import random
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.utils import timezone
 
 from customers.services import customer_merge
+from servicedesk.core.models import StatusChange
 from servicedesk.dashboard import kpis, record_pieces, rollups
 from servicedesk.dashboard.record_figures import percentile
 from surveys.results import Period
+from tests.tickets.factories import RecordFactory
+from tickets.complaints.models import Complaint, ComplaintAction, Outcome, Step
 
 from .conftest import TODAY
 from .recount import recount
@@ -60,6 +65,15 @@ def _roll_all_closed_days():
         rollups.roll_day(TODAY - timedelta(days=n))
 
 
+def _cached(g, now) -> kpis.Filters:
+    """Every closed day rolled and the last 30 days' report read (and checked): the cold
+    pieces of both periods are in the cache."""
+    _roll_all_closed_days()
+    f = kpis.Filters(period=LAST_30)
+    _check_both_periods(f, g.administrator, now)
+    return f
+
+
 @needs_pg
 @pytest.mark.parametrize("narrowing", [{}, {"department": 1}, {"agent": 0}, {"stage": "in_sale"}])
 def test_every_kpi_is_the_recounts_with_the_cold_days_cached(generated, frozen, narrowing):
@@ -72,8 +86,9 @@ def test_every_kpi_is_the_recounts_with_the_cold_days_cached(generated, frozen, 
     _check_both_periods(f, g.administrator, frozen)
     with CaptureRecordReads() as reads:
         _check_both_periods(f, g.administrator, frozen)
-    # then both are the recount's, and the second read only today's records for the pieces
+    # then both are the recount's, and the second read only today's records and complaints
     assert len(reads.pieces) == 1, reads.pieces
+    assert len(reads.complaint_pieces) == 1, reads.complaint_pieces
 
 
 @needs_pg
@@ -82,9 +97,7 @@ def test_a_change_to_a_cached_days_record_is_counted(
 ):
     # given the cold pieces cached
     g = generated
-    _roll_all_closed_days()
-    f = kpis.Filters(period=LAST_30)
-    _check_both_periods(f, g.administrator, frozen)
+    f = _cached(g, frozen)
     # when a record of a cached day is resolved late, and another one's customer changes
     days_ago = [r for r in g.records if TODAY - timedelta(days=20) < r.created_at.date() < TODAY]
     late, moved = days_ago[0], days_ago[1]
@@ -98,12 +111,43 @@ def test_a_change_to_a_cached_days_record_is_counted(
 
 
 @needs_pg
+def test_a_complaint_an_action_and_a_returning_customer_on_cached_days_are_counted(
+    generated, frozen, django_capture_on_commit_callbacks
+):
+    # given the cold pieces, the complaints' among them, cached
+    g = generated
+    f = _cached(g, frozen)
+    both = LAST_30.previous().since
+    cold = [c for c in g.complaints if both <= timezone.localdate(c.record_created_at) < TODAY]
+    recovered = [c for c in cold if c.step == Step.CLOSED and c.outcome == Outcome.SATISFIED]
+    later = {r.customer_id for r in g.records if r.created_at > frozen - timedelta(days=2)}
+    returning = next(c for c in recovered if c.record.customer_id not in later)
+    overdue = ComplaintAction.objects.filter(complaint__in=cold, done_at=None, due_date__lt=TODAY)
+    action = overdue.first()
+    # when an open complaint of a cached day is closed recovered (a step in its log), an overdue
+    # action is done, and a recovered complainant comes back today with a new record
+    with django_capture_on_commit_callbacks(execute=True):
+        closing = next(c for c in cold if c.step != Step.CLOSED)
+        StatusChange.objects.create(
+            content_type=ContentType.objects.get_for_model(Complaint), object_id=closing.pk,
+            field="step", from_state=closing.step, to_state=Step.CLOSED,
+            at=frozen - timedelta(hours=1),
+        )  # fmt: skip
+        closing.step, closing.outcome = Step.CLOSED, Outcome.SATISFIED
+        closing.closed_at = closing.step_since = frozen - timedelta(hours=1)
+        closing.save()
+        action.done_at = frozen - timedelta(hours=1)
+        action.save()
+        RecordFactory(customer=returning.record.customer, created_at=frozen - timedelta(hours=2))
+    # then every figure of both periods is the recount's
+    _check_both_periods(f, g.administrator, frozen)
+
+
+@needs_pg
 def test_a_merge_of_customers_is_counted(generated, frozen, django_capture_on_commit_callbacks):
     # given the cold pieces cached
     g = generated
-    _roll_all_closed_days()
-    f = kpis.Filters(period=LAST_30)
-    _check_both_periods(f, g.administrator, frozen)
+    f = _cached(g, frozen)
     # when two customers with records on cached days are merged (their records moved in bulk)
     customers = sorted({r.customer_id for r in g.records if r.created_at.date() < TODAY})
     with django_capture_on_commit_callbacks(execute=True):
@@ -116,9 +160,7 @@ def test_a_merge_of_customers_is_counted(generated, frozen, django_capture_on_co
 def test_compliance_follows_now_with_the_pieces_cached(generated, frozen):
     # given the cold pieces cached at 15:00
     g = generated
-    _roll_all_closed_days()
-    f = kpis.Filters(period=LAST_30)
-    _check_both_periods(f, g.administrator, frozen)
+    _cached(g, frozen)
     # when time moves on two days, past more records' due times (the days stay rolled)
     later = frozen + timedelta(days=2)
     with time_machine.travel(later, tick=False):
@@ -128,10 +170,11 @@ def test_compliance_follows_now_with_the_pieces_cached(generated, frozen):
 
 
 class CaptureRecordReads:
-    """The piece reads (array_agg over the records) run inside the block."""
+    """The piece reads (array_agg over the records, and over the records with a complaint) run
+    inside the block."""
 
     def __enter__(self):
-        self.pieces = []
+        self.pieces, self.complaint_pieces = [], []
         self._wrapper = connection.execute_wrapper(self._record)
         self._wrapper.__enter__()
         return self
@@ -141,5 +184,6 @@ class CaptureRecordReads:
 
     def _record(self, execute, sql, params, many, context):
         if "ARRAY_AGG(DISTINCT" in sql and "tickets_servicerecord" in sql:
-            self.pieces.append(sql)
+            complaints = '"tickets_complaint"."record_created_at"' in sql  # complaint_pieces
+            (self.complaint_pieces if complaints else self.pieces).append(sql)
         return execute(sql, params, many, context)

@@ -1,0 +1,269 @@
+"""The complaints' figures of both periods read as record_pieces reads the records': a cold part
+(the days rolled and not reopened since) kept in Django's cache under a key naming the exact query
+and each day's roll stamp, and a warm part (every other day) read on each request.
+
+A complaint belongs to its record's day (Complaint.record_created_at, which never changes). Saving
+a complaint, its record or one of its actions reopens that day (dashboard.apps), and a step change
+saves the complaint, so a stale piece is never read again. What turns on the moment of reading is
+kept in a form that is finished then, exactly:
+
+- overdue actions and surprise breaches: the open actions' due dates, compared with today;
+- the average time in each step: the step log's finished intervals summed, and the start of each
+  open one, which runs until `now`;
+- retention after recovery: the recovered complaints' (customer, closed) pairs, checked for a later
+  record in one query over both periods' pairs, since a record made today can retain a customer
+  whose complaint closed months ago.
+
+PostgreSQL only (array_agg), under record_pieces.usable's conditions; elsewhere kpis counts live.
+"""
+
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from servicedesk.core import exact_cache
+from servicedesk.core.periods import day_runs
+from servicedesk.core.pg_arrays import int_array
+from tickets.complaints.models import STEPS, ComplaintAction, Outcome, Step
+from tickets.selectors import record_visible
+
+from .complaint_figures import ALL_STEPS, RETENTION_DAYS, among, step_log
+from .filters import Filters, narrow_records
+from .record_pieces import (
+    EPOCH,
+    joins_by_key,
+    microseconds,
+    period_figures,
+    period_stamps,
+    piece_key,
+    union_size,
+)
+from .rollups import moments_q
+
+
+@dataclass
+class ComplaintPiece:
+    """Some days' complaints, as the figures need them. Arrays are sorted."""
+
+    complaints: int = 0
+    closed: int = 0
+    recovered: int = 0
+    complainants: array = field(default_factory=lambda: array("q"))  # distinct customer ids
+    recovered_customers: array = field(default_factory=lambda: array("q"))
+    recovered_pairs: list = field(default_factory=list)  # (customer id, closed µs since 1970)
+    steps: dict = field(default_factory=dict)  # step → complaints on it now
+    done_late: int = 0  # actions done after their date
+    open_due: array = field(default_factory=lambda: array("l"))  # open actions' due, ordinals
+    step_log: dict = field(default_factory=dict)  # step → [finished µs, entered, open, open µs]
+
+
+def _read_piece(complained: QuerySet, *, with_log: bool) -> ComplaintPiece:
+    """Three queries: the complaints (through their records), their actions and (with_log)
+    their step log. Run under record_pieces.joins_by_key: the complaints of these days are
+    found by their own index and each joined to its record by key."""
+    closed = Q(complaint__step=Step.CLOSED)
+    recovered = closed & Q(complaint__outcome=Outcome.SATISFIED)
+    pair_order = ("customer_id", "complaint__closed_at")
+    row = complained.aggregate(
+        complaints=Count("complaint"),
+        closed=Count("complaint", filter=closed),
+        recovered=Count("complaint", filter=recovered),
+        complainants=ArrayAgg("customer_id", distinct=True, order_by="customer_id"),
+        recovered_customers=ArrayAgg(
+            "customer_id", distinct=True, filter=recovered, order_by="customer_id"
+        ),
+        pair_customers=ArrayAgg("customer_id", filter=recovered, order_by=pair_order),
+        pair_closed=ArrayAgg(
+            microseconds("complaint__closed_at"), filter=recovered, order_by=pair_order
+        ),
+        ids=ArrayAgg("complaint__id"),
+        **{f"step_{s}": Count("complaint", filter=Q(complaint__step=s)) for s in ALL_STEPS},
+    )
+    ids = row["ids"] or []
+    piece = ComplaintPiece(
+        complaints=row["complaints"],
+        closed=row["closed"],
+        recovered=row["recovered"],
+        complainants=array("q", row["complainants"] or ()),
+        recovered_customers=array("q", row["recovered_customers"] or ()),
+        recovered_pairs=list(
+            zip(row["pair_customers"] or (), row["pair_closed"] or (), strict=True)
+        ),
+        steps={s: row[f"step_{s}"] for s in ALL_STEPS},
+    )
+    if ids:
+        piece.done_late, piece.open_due = _actions(ids)
+        if with_log:
+            piece.step_log = _step_log(ids)
+    return piece
+
+
+def _actions(ids: list[int]) -> tuple[int, array]:
+    """(actions done after their date, the open ones' due dates as sorted ordinals)."""
+    done_day = TruncDate("done_at", tzinfo=timezone.get_current_timezone())
+    row = (
+        ComplaintAction.objects.filter(among('"tickets_complaintaction"."complaint_id"', ids))
+        .annotate(done_day=done_day)
+        .aggregate(
+            done_late=Count("pk", filter=Q(done_at__isnull=False, done_day__gt=F("due_date"))),
+            open_due=ArrayAgg("due_date", filter=Q(done_at=None), order_by="due_date"),
+        )
+    )
+    return row["done_late"], array("l", (d.toordinal() for d in row["open_due"] or ()))
+
+
+def _step_log(ids: list[int]) -> dict:
+    """{step: [finished µs, times entered, still open, the open ones' starts in µs]} from the
+    log of these complaints, each change running until the complaint's next one
+    (complaint_figures._time_in_steps counts the same, to `now`)."""
+    log, params = step_log(ids)
+    sql = f"""
+        SELECT to_state,
+               COALESCE(SUM((EXTRACT(EPOCH FROM next_at - at) * 1000000)::bigint), 0),
+               COUNT(*),
+               COUNT(*) FILTER (WHERE next_at IS NULL),
+               COALESCE(SUM((EXTRACT(EPOCH FROM at) * 1000000)::bigint)
+                        FILTER (WHERE next_at IS NULL), 0)
+        FROM ({log}) AS log
+        GROUP BY to_state
+    """  # noqa: S608 - only placeholders are pasted in; every value is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {
+        step: [int(done), entered, still, int(starts)]
+        for step, done, entered, still, starts in rows
+    }
+
+
+# --- both parts, both periods ---------------------------------------------------------------------
+
+
+def _complained(f: Filters, user, days) -> QuerySet:
+    """The visible, narrowed records of these days that have a complaint, found from the
+    complaints' side (complaint_record_created_idx), each joined to its record by key."""
+    runs = day_runs(days)
+    records = narrow_records(record_visible(user), f).filter(moments_q(runs))
+    return records.filter(moments_q(runs, "complaint__record_created_at"))
+
+
+def _pieces(periods: dict[str, Filters], user, rolled_all: dict) -> dict[str, list]:
+    """{part: [its cold piece, its warm piece]}: one cache round trip for the cold ones, and
+    three queries per piece read (the step log for the current period only)."""
+    queries, keys = {}, {}
+    for part, f in periods.items():
+        every = [f.period.since + timedelta(days=n) for n in range(f.period.days)]
+        rolled = {d: rolled_all[d] for d in every if d in rolled_all}
+        warm = [d for d in every if d not in rolled]
+        queries[part] = (
+            _complained(f, user, rolled) if rolled else None,
+            _complained(f, user, warm) if warm else None,
+        )
+        if rolled:
+            keys[part] = piece_key("dash:complaints", queries[part][0], rolled)
+    found = exact_cache.get_many(list(keys.values()), "dashboard complaint pieces")
+    missing, out = {}, {}
+    for part, (cold_qs, warm_qs) in queries.items():
+        with_log = part == "now"
+        cold = found.get(keys[part]) if part in keys else ComplaintPiece()
+        if cold is None:
+            cold = missing[keys[part]] = _read_piece(cold_qs, with_log=with_log)
+        warm = _read_piece(warm_qs, with_log=with_log) if warm_qs is not None else ComplaintPiece()
+        out[part] = [cold, warm]
+    if missing:
+        exact_cache.set_many(missing, "dashboard complaint pieces")
+    return out
+
+
+def _retained(pairs_by_part: dict[str, list]) -> dict[str, int]:
+    """{part: distinct customers with a recovered complaint and a later record (not itself a
+    complaint's) within RETENTION_DAYS of its closing}: one query over every part's pairs,
+    sent as three integer array literals (servicedesk.core.pg_arrays)."""
+    names = list(pairs_by_part)
+    parts, customers, closed = array("h"), array("q"), array("q")
+    for n, name in enumerate(names):
+        for customer, closed_us in pairs_by_part[name]:
+            parts.append(n)
+            customers.append(customer)
+            closed.append(closed_us)
+    out = dict.fromkeys(names, 0)
+    if not parts:
+        return out
+    sql = """
+        SELECT p.part, COUNT(DISTINCT p.customer)
+        FROM unnest(%s::smallint[], %s::bigint[], %s::bigint[]) AS p(part, customer, at_us),
+             LATERAL (SELECT 'epoch'::timestamptz + p.at_us * interval '1 microsecond') AS c(closed)
+        WHERE EXISTS (
+            SELECT 1 FROM tickets_servicerecord r
+            WHERE r.customer_id = p.customer
+              AND r.created_at > c.closed AND r.created_at <= c.closed + %s
+              AND NOT EXISTS (SELECT 1 FROM tickets_complaint x WHERE x.record_id = r.id)
+        )
+        GROUP BY p.part
+    """
+    params = [*map(int_array, (parts, customers, closed)), timedelta(days=RETENTION_DAYS)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        out |= {names[n]: count for n, count in cursor.fetchall()}
+    return out
+
+
+def _average_time_in_step(pieces: list[ComplaintPiece], now: datetime) -> dict:
+    """{step: average timedelta}, the open intervals run to `now`."""
+    now_us = (now - EPOCH) // timedelta(microseconds=1)
+    out = {}
+    for step in STEPS:
+        logs = [p.step_log[step] for p in pieces if step in p.step_log]
+        entered = sum(log[1] for log in logs)
+        if entered:
+            total = sum(log[0] + log[2] * now_us - log[3] for log in logs)
+            out[step] = timedelta(microseconds=total) / entered
+    return out
+
+
+def figures(periods: dict[str, Filters], user, rolled_all: dict, now: datetime) -> dict:
+    """{part: complaint_figures' counts of that part, with the actions' "overdue" and
+    "surprise" counted}, and for "now" its "_steps" and "_average_time_in_step"."""
+    with joins_by_key():  # for the complaints' reads: each record by its key
+        pieces = _pieces(periods, user, rolled_all)
+    retained = _retained({part: [*cold.recovered_pairs, *warm.recovered_pairs]
+                          for part, (cold, warm) in pieces.items()})  # fmt: skip
+    today = timezone.localdate(now).toordinal()
+    out = {}
+    for part, (cold, warm) in pieces.items():
+        overdue = sum(bisect_left(p.open_due, today) for p in (cold, warm))
+        out[part] = {
+            "complaints": cold.complaints + warm.complaints,
+            "closed": cold.closed + warm.closed,
+            "recovered": cold.recovered + warm.recovered,
+            "complainants": union_size(cold.complainants, warm.complainants),
+            "recovered_customers": union_size(cold.recovered_customers, warm.recovered_customers),
+            "retained": retained[part],
+            "overdue": overdue,
+            "surprise": overdue + cold.done_late + warm.done_late,
+        }
+    now_pieces = pieces["now"]
+    out["now"]["_steps"] = {s: sum(p.steps.get(s, 0) for p in now_pieces) for s in ALL_STEPS}
+    out["now"]["_average_time_in_step"] = _average_time_in_step(now_pieces, now)
+    return out
+
+
+def records_and_complaints(f: Filters, user, now: datetime) -> dict[str, dict]:
+    """kpis._records_pass' answer on PostgreSQL: {part: the records' figures (record_pieces)
+    and the complaints' counts}, both from cold pieces and warm ones over the same days."""
+    periods = {"now": f, "before": f.previous()}
+    rolled_all = period_stamps(periods)
+    records = period_figures(periods, user, now, rolled_all)
+    out = figures(periods, user, rolled_all, now)
+    for part, values in out.items():
+        kept = records[part]
+        values |= {"records": kept["records"], "customers_served": kept["customers_served"]}
+        values["figures"] = kept
+    return out
