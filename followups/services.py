@@ -33,6 +33,7 @@ from tickets.services import record_create, work_calendar
 from tickets.visibility import record_audience
 
 from . import scheduling as sched
+from . import signals
 from .models import (
     AssignTo,
     CallbackAttempt,
@@ -145,6 +146,7 @@ def _insert(visits: list[CallbackVisit], *, by=None) -> list[CallbackVisit]:
         )
         for v in created
     )
+    signals.visits_inserted.send(sender=CallbackVisit, visits=created)
     return created
 
 

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -39,6 +39,16 @@ class DashboardConfig(AppConfig):
         post_delete.connect(_complaint_changed, sender="tickets.Complaint", dispatch_uid="dash.cd")
         for signal, uid in ((post_save, "dash.a"), (post_delete, "dash.ad")):
             signal.connect(_action_changed, sender="tickets.ComplaintAction", dispatch_uid=uid)
+        # A visit saved, moved, deleted or inserted in bulk reopens the day it is (and was) due:
+        # the callbacks' cached counts (visit_pieces).
+        from followups.signals import visits_inserted
+
+        pre_save.connect(_visit_moving, sender="followups.CallbackVisit", dispatch_uid="dash.vp")
+        post_save.connect(_visit_changed, sender="followups.CallbackVisit", dispatch_uid="dash.v")
+        post_delete.connect(
+            _visit_changed, sender="followups.CallbackVisit", dispatch_uid="dash.vd"
+        )
+        visits_inserted.connect(_visits_inserted, dispatch_uid="dash.vi")
         # A merge moves the duplicate's records to the survivor in bulk, without saving them: the
         # customers served of their days change all the same (dashboard.record_pieces).
         from customers import services as customer_services
@@ -69,6 +79,30 @@ def _action_changed(sender, instance, **kwargs) -> None:
         complaint = complaint.first()
     if complaint is not None:  # None: deleted with its complaint, which reopened the day
         rollups.reopen(complaint.record_created_at)
+
+
+def _visit_moving(sender, instance, update_fields=None, **kwargs) -> None:
+    """Keep the due time the row holds before a save that may move it."""
+    if instance.pk is None or (update_fields is not None and "due_at" not in update_fields):
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("due_at", flat=True).first()
+    instance._dashboard_due_before = stored
+
+
+def _visit_changed(sender, instance, **kwargs) -> None:
+    from . import rollups
+
+    rollups.reopen(instance.due_at)
+    before = getattr(instance, "_dashboard_due_before", None)
+    if before is not None and rollups.desk_day(before) != rollups.desk_day(instance.due_at):
+        rollups.reopen(before)
+
+
+def _visits_inserted(sender, visits, **kwargs) -> None:
+    from . import rollups
+
+    for day_moment in {rollups.desk_day(v.due_at): v.due_at for v in visits}.values():
+        rollups.reopen(day_moment)
 
 
 def _records_before_merge(*, survivor_id: int, duplicate_id: int, by) -> None:

@@ -13,18 +13,22 @@ from django.db import connection
 from django.utils import timezone
 
 from customers.services import customer_merge
+from followups.models import CallbackVisit, VisitStatus
+from followups.services import _insert
 from servicedesk.core.models import StatusChange
 from servicedesk.dashboard import kpis, record_pieces, rollups
 from servicedesk.dashboard.record_figures import percentile
 from surveys.results import Period
+from tests.followups.factories import VisitFactory
 from tests.tickets.factories import RecordFactory
 from tickets.complaints.models import Complaint, ComplaintAction, Outcome, Step
 
-from .conftest import TODAY
+from .conftest import TODAY, at
 from .recount import recount
 from .test_kpis import _check, filters_of
 
 LAST_30 = Period(TODAY - timedelta(days=29), TODAY)
+BOTH = Period(LAST_30.previous().since, TODAY)  # the days both periods' pieces cover
 
 needs_pg = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the pieces are PostgreSQL's (array_agg)"
@@ -63,6 +67,11 @@ def _check_both_periods(f, user, now):
 def _roll_all_closed_days():
     for n in range(1, 70):
         rollups.roll_day(TODAY - timedelta(days=n))
+
+
+def _cold(day) -> bool:
+    """A day of both periods that _cached rolled (today never is)."""
+    return BOTH.since <= day < TODAY
 
 
 def _cached(g, now) -> kpis.Filters:
@@ -117,8 +126,7 @@ def test_a_complaint_an_action_and_a_returning_customer_on_cached_days_are_count
     # given the cold pieces, the complaints' among them, cached
     g = generated
     f = _cached(g, frozen)
-    both = LAST_30.previous().since
-    cold = [c for c in g.complaints if both <= timezone.localdate(c.record_created_at) < TODAY]
+    cold = [c for c in g.complaints if _cold(timezone.localdate(c.record_created_at))]
     recovered = [c for c in cold if c.step == Step.CLOSED and c.outcome == Outcome.SATISFIED]
     later = {r.customer_id for r in g.records if r.created_at > frozen - timedelta(days=2)}
     returning = next(c for c in recovered if c.record.customer_id not in later)
@@ -140,6 +148,51 @@ def test_a_complaint_an_action_and_a_returning_customer_on_cached_days_are_count
         action.save()
         RecordFactory(customer=returning.record.customer, created_at=frozen - timedelta(hours=2))
     # then every figure of both periods is the recount's
+    _check_both_periods(f, g.administrator, frozen)
+
+
+@needs_pg
+def test_callbacks_done_moved_inserted_and_deleted_on_cached_days_are_counted(
+    generated, frozen, django_capture_on_commit_callbacks
+):
+    # given the cold pieces, the callbacks' counts among them, cached
+    g = generated
+    f = _cached(g, frozen)
+    visits = CallbackVisit.objects.filter(
+        due_at__gte=at(BOTH.since, 0), due_at__lt=at(TODAY, 0)
+    ).order_by("pk")
+    inserted_on = TODAY - timedelta(days=3)
+    scheduled = visits.filter(status=VisitStatus.SCHEDULED)
+    finished = scheduled.first()
+    # moved from a day that nothing else here reopens
+    moved = next(v for v in scheduled if timezone.localdate(v.due_at) not in
+                 (timezone.localdate(finished.due_at), inserted_on))  # fmt: skip
+    done = visits.filter(status=VisitStatus.DONE).first()
+    # when one scheduled visit of a cached day is done late and reached, then every figure of
+    # both periods is the recount's; and so after each of the following in turn
+    with django_capture_on_commit_callbacks(execute=True):
+        finished.status, finished.reached = VisitStatus.DONE, True
+        finished.completed_at = finished.window_end + timedelta(hours=1)
+        finished.save()
+    _check_both_periods(f, g.administrator, frozen)
+    # a visit done on time, due on a cached day, is inserted in bulk (as scans insert them)
+    with django_capture_on_commit_callbacks(execute=True):
+        due = at(inserted_on, 10)
+        _insert([VisitFactory.build(
+            department=g.departments[0], customer=done.customer, assignee=g.agents[0].user,
+            due_at=due, window_end=due + timedelta(days=1), status=VisitStatus.DONE,
+            completed_at=due + timedelta(hours=1), reached=True,
+        )])  # fmt: skip
+    _check_both_periods(f, g.administrator, frozen)
+    # another scheduled one is moved to later today, no longer due (its old day is counted
+    # again, without it)
+    with django_capture_on_commit_callbacks(execute=True):
+        moved.due_at, moved.window_end = frozen + timedelta(hours=1), frozen + timedelta(days=1)
+        moved.save()
+    _check_both_periods(f, g.administrator, frozen)
+    # and a done one is deleted
+    with django_capture_on_commit_callbacks(execute=True):
+        done.delete()
     _check_both_periods(f, g.administrator, frozen)
 
 

@@ -1,0 +1,73 @@
+"""The callbacks' rates of both periods read as record_pieces reads the records': the counts of
+the visits due on the days rolled and not reopened since, kept in Django's cache under a key
+naming the exact query and each day's roll stamp, and the other days' counted on each request.
+
+A visit belongs to the day it is due. Saving or deleting a visit reopens that day, and the day it
+was due before if a save moved it; visits saved in bulk reopen theirs (followups.signals); so a
+stale count is never read again (dashboard.apps). A visit due on a closed day has passed its due
+time, so those days' counts do not turn on `now`.
+
+Only the department and agent filters are cached: stage and category are the visit's source
+record's, which can change without touching the visit. PostgreSQL only, as record_pieces.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+
+from followups.models import CallbackVisit, VisitStatus
+from followups.selectors import RATE_COUNTS, visible_by_columns, with_rates
+from servicedesk.core import exact_cache
+from servicedesk.core.periods import day_runs
+
+from .filters import Filters, _narrowed
+from .record_pieces import piece_key
+from .record_pieces import usable as records_usable
+from .rollups import moments_q
+
+COLUMNS = {"department_id": "department_id", "agent_id": "assignee_id"}
+
+
+def usable(f: Filters) -> bool:
+    return records_usable(f) and not (f.stage or f.category_id)
+
+
+def _due_on(visits: QuerySet, days) -> QuerySet[CallbackVisit]:
+    return visits.exclude(status=VisitStatus.CANCELLED).filter(moments_q(day_runs(days), "due_at"))
+
+
+def _counts(qs: QuerySet) -> dict:
+    return qs.aggregate(**RATE_COUNTS)
+
+
+def rates(periods: dict[str, Filters], user, rolled_all: dict, now: datetime) -> dict[str, dict]:
+    """{part: followups.selectors.visit_rates' figures} for each part's filters: one cache round
+    trip for the cold counts (and one query per part missing from it), one query per part with
+    warm days."""
+    cold_qs, warm_qs, keys = {}, {}, {}
+    for part, f in periods.items():
+        visits = _narrowed(visible_by_columns(user), f, COLUMNS)
+        every = [f.period.since + timedelta(days=n) for n in range(f.period.days)]
+        rolled = {d: rolled_all[d] for d in every if d in rolled_all}
+        warm = [d for d in every if d not in rolled]
+        if rolled:
+            cold_qs[part] = _due_on(visits, rolled)
+            keys[part] = piece_key("dash:visits", cold_qs[part], rolled)
+        if warm:  # the days not closed yet: only the visits whose due time has passed
+            warm_qs[part] = _due_on(visits, warm).filter(due_at__lt=now)
+    found = exact_cache.get_many(list(keys.values()), "dashboard visit counts")
+    missing, out = {}, {}
+    for part in periods:
+        counts = dict.fromkeys(RATE_COUNTS, 0)
+        if part in keys:
+            cold = found.get(keys[part])
+            if cold is None:
+                cold = missing[keys[part]] = _counts(cold_qs[part])
+            counts = {name: counts[name] + cold[name] for name in counts}
+        if part in warm_qs:
+            warm = _counts(warm_qs[part])
+            counts = {name: counts[name] + warm[name] for name in counts}
+        out[part] = with_rates(counts)
+    if missing:
+        exact_cache.set_many(missing, "dashboard visit counts")
+    return out
