@@ -6,5 +6,6 @@ an array type (`%s::bigint[]`) are read by the array type's input function in ~2
 
 
 def int_array(values) -> str:
-    """The literal of an integer array, for a `%s::bigint[]` (or smallint[], integer[]) param."""
-    return "{" + ",".join(str(int(v)) for v in values) + "}"
+    """The literal of an integer array, for a `%s::bigint[]` (or smallint[], integer[]) param.
+    Each value goes through int(), so nothing but digits and signs reaches the literal."""
+    return "{" + ",".join(map(str, map(int, values))) + "}"
