@@ -170,12 +170,7 @@ def _rolled_rows(parts: Split, what: tuple, read) -> list[dict]:
     same days were read since each was last summed (servicedesk.core.exact_cache). `what` names
     the read: its table, grouping and filters."""
     key = exact_cache.key_of("surveys:sums", what, parts.rolled, parts.stamp)
-    found = exact_cache.get_many([key], "survey day sums")
-    if key in found:
-        return found[key]
-    rows = read()
-    exact_cache.set_many({key: rows}, "survey day sums")
-    return rows
+    return exact_cache.read_through({key: read}, "survey day sums")[key]
 
 
 def _days_q(spans, field: str = "day") -> Q:

@@ -68,6 +68,16 @@ def set_many(values: dict, what: str) -> None:
         log.warning("%s not cached: %s", what, exc)
 
 
+def read_through(reads: dict, what: str) -> dict:
+    """{key: value} for each key of `reads` (key → a function reading its value): one cache
+    round trip, then each missing value read and kept."""
+    found = get_many(list(reads), what)
+    missing = {key: read() for key, read in reads.items() if key not in found}
+    if missing:
+        set_many(missing, what)
+    return found | missing
+
+
 def forget_local() -> None:
     """Drop this process's copies (the tests, whose frozen clocks repeat stamps)."""
     global _local_bytes

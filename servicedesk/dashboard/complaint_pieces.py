@@ -43,6 +43,7 @@ from .record_pieces import (
     period_figures,
     period_stamps,
     piece_key,
+    split_days,
     union_size,
 )
 from .rollups import moments_q
@@ -157,29 +158,26 @@ def _complained(f: Filters, user, days) -> QuerySet:
 def _pieces(periods: dict[str, Filters], user, rolled_all: dict) -> dict[str, list]:
     """{part: [its cold piece, its warm piece]}: one cache round trip for the cold ones, and
     three queries per piece read (the step log for the current period only)."""
-    queries, keys = {}, {}
+    reads, warm_qs, keys = {}, {}, {}
     for part, f in periods.items():
-        every = [f.period.since + timedelta(days=n) for n in range(f.period.days)]
-        rolled = {d: rolled_all[d] for d in every if d in rolled_all}
-        warm = [d for d in every if d not in rolled]
-        queries[part] = (
-            _complained(f, user, rolled) if rolled else None,
-            _complained(f, user, warm) if warm else None,
-        )
-        if rolled:
-            keys[part] = piece_key("dash:complaints", queries[part][0], rolled)
-    found = exact_cache.get_many(list(keys.values()), "dashboard complaint pieces")
-    missing, out = {}, {}
-    for part, (cold_qs, warm_qs) in queries.items():
+        rolled, warm = split_days(f, rolled_all)
         with_log = part == "now"
-        cold = found.get(keys[part]) if part in keys else ComplaintPiece()
-        if cold is None:
-            cold = missing[keys[part]] = _read_piece(cold_qs, with_log=with_log)
-        warm = _read_piece(warm_qs, with_log=with_log) if warm_qs is not None else ComplaintPiece()
-        out[part] = [cold, warm]
-    if missing:
-        exact_cache.set_many(missing, "dashboard complaint pieces")
-    return out
+        if rolled:
+            cold_qs = _complained(f, user, rolled)
+            keys[part] = piece_key("dash:complaints", cold_qs, rolled)
+            reads[keys[part]] = lambda qs=cold_qs, log=with_log: _read_piece(qs, with_log=log)
+        if warm:
+            warm_qs[part] = _complained(f, user, warm)
+    cold = exact_cache.read_through(reads, "dashboard complaint pieces")
+    return {
+        part: [
+            cold[keys[part]] if part in keys else ComplaintPiece(),
+            _read_piece(warm_qs[part], with_log=part == "now")
+            if part in warm_qs
+            else ComplaintPiece(),
+        ]
+        for part in periods
+    }
 
 
 def _retained(pairs_by_part: dict[str, list]) -> dict[str, int]:
@@ -255,11 +253,14 @@ def figures(periods: dict[str, Filters], user, rolled_all: dict, now: datetime) 
     return out
 
 
-def records_and_complaints(f: Filters, user, now: datetime) -> dict[str, dict]:
+def records_and_complaints(
+    f: Filters, user, now: datetime, rolled_all: dict | None = None
+) -> dict[str, dict]:
     """kpis._records_pass' answer on PostgreSQL: {part: the records' figures (record_pieces)
-    and the complaints' counts}, both from cold pieces and warm ones over the same days."""
+    and the complaints' counts}, both from cold pieces and warm ones over the same days
+    (`rolled_all`: both periods' roll stamps, read here if not given)."""
     periods = {"now": f, "before": f.previous()}
-    rolled_all = period_stamps(periods)
+    rolled_all = period_stamps(periods) if rolled_all is None else rolled_all
     records = period_figures(periods, user, now, rolled_all)
     out = figures(periods, user, rolled_all, now)
     for part, values in out.items():

@@ -399,12 +399,13 @@ def _callback_values(rates: dict) -> dict:
     }
 
 
-def callback_parts(f: Filters, user, *, now: datetime) -> dict[str, dict]:
+def callback_parts(f: Filters, user, *, now: datetime, rolled_all=None) -> dict[str, dict]:
     """{"now": callback_figures of the period, "before": of the previous one}; on PostgreSQL,
     where the cache can serve, from cached counts of the closed days (visit_pieces)."""
     if connection.vendor == "postgresql" and visit_pieces.usable(f):
         periods = {"now": f, "before": f.previous()}
-        rolled_all = record_pieces.period_stamps(periods)
+        if rolled_all is None:
+            rolled_all = record_pieces.period_stamps(periods)
         parts = visit_pieces.rates(periods, user, rolled_all, now)
         return {part: _callback_values(rates) for part, rates in parts.items()}
     return {
@@ -659,14 +660,14 @@ def _satisfaction_values(sat: Satisfaction) -> dict:
     }
 
 
-def _records_pass(f: Filters, user, *, now: datetime) -> dict[str, dict]:
+def _records_pass(f: Filters, user, *, now: datetime, rolled_all=None) -> dict[str, dict]:
     """{part: the records' aggregates and their complaints', and "ids", the complaints'} of both
     periods, from one scan of the records with their complaint joined (record_dashboard_idx
     serves it index-only); SQLite, without percentiles or arrays, reads a little more. On
     PostgreSQL, where the cache can serve (record_pieces.usable), from cold and warm pieces
     instead (complaint_pieces), the actions and the step log counted with them, no "ids"."""
     if connection.vendor == "postgresql" and record_pieces.usable(f):
-        return complaint_pieces.records_and_complaints(f, user, now)
+        return complaint_pieces.records_and_complaints(f, user, now, rolled_all)
     span = Span.of(f)
     records = records_spanning(f, user, span)
     in_sql = connection.vendor == "postgresql"
@@ -693,14 +694,16 @@ def _records_pass(f: Filters, user, *, now: datetime) -> dict[str, dict]:
     return out
 
 
-def headline(f: Filters, user, *, now: datetime | None = None, weekly_csat: bool = False):
+def headline(
+    f: Filters, user, *, now: datetime | None = None, weekly_csat: bool = False, rolled_all=None
+):
     """Every headline figure's value (by key) of the period and of the previous one, and what the
     tables reuse. Records and complaints read both periods in the same queries."""
     now = now or timezone.now()
     sat = satisfaction(f, weekly=weekly_csat)
     previous_sat = satisfaction(f.previous())
-    counts = _records_pass(f, user, now=now)
-    callbacks = callback_parts(f, user, now=now)
+    counts = _records_pass(f, user, now=now, rolled_all=rolled_all)
+    callbacks = callback_parts(f, user, now=now, rolled_all=rolled_all)
     ids = {part: counts[part].get("ids", []) for part in PARTS}
     complaints = complaint_figures(counts=counts, ids=ids, now=now)
     values = {
@@ -748,7 +751,11 @@ def report(f: Filters, user, *, now: datetime | None = None, full: bool = True) 
     """The figures beside the previous period's, the tables, and (full) the charts' data."""
     _tune_session()
     now = now or timezone.now()
-    values, previous, sat = headline(f, user, now=now, weekly_csat=full)
+    # Which days are rolled, read once for the pieces and the breakdown (record_pieces).
+    rolled_all = None
+    if record_pieces.usable(f):
+        rolled_all = record_pieces.period_stamps({"now": f, "before": f.previous()})
+    values, previous, sat = headline(f, user, now=now, weekly_csat=full, rolled_all=rolled_all)
     queue = backlog(f, user, now=now)
     values["backlog"] = queue["backlog"]
     figures = [Figure(d, values.get(d.key), previous.get(d.key)) for d in DEFINITIONS]
@@ -761,7 +768,7 @@ def report(f: Filters, user, *, now: datetime | None = None, full: bool = True) 
     )
     if full:
         names = _department_names()
-        counts = breakdown(f, user, list(names))
+        counts = breakdown(f, user, list(names), rolled_all=rolled_all)
         result.by_department = by_department(counts["departments"], sat.chain, names)
         result.by_stage = by_stage(counts["stages"], sat.chain)
         result.weeks = weekly(f, counts["weeks"], sat.weeks)

@@ -181,7 +181,7 @@ def backlog(f: Filters, user, *, now: datetime | None = None) -> dict:
 # --- the current period's breakdowns --------------------------------------------------------------
 
 
-def breakdown(f: Filters, user, department_ids) -> dict:
+def breakdown(f: Filters, user, department_ids, *, rolled_all=None) -> dict:
     """Records and complaints of the period per week, per stage and per department as the record
     list counts them (a department's records are those whose audience holds it: lead or
     collaborating). Read grouped by week, stage and audience (a few thousand groups at 1M
@@ -192,17 +192,15 @@ def breakdown(f: Filters, user, department_ids) -> dict:
     departments = {department_key(pk): pk for pk in department_ids}
     if not rollups.summable(f):
         return _totals(rollups.records_by_week(records_in(f, user)), departments)
-    cold, rolled, warm = rollups.week_parts(f, user)
+    cold, rolled, warm = rollups.week_parts(f, user, rolled_all)
     out = _totals(warm, departments)
     if cold is not None:
         sql, params = cold.query.sql_with_params()
         key = exact_cache.key_of(
             "dash:weeks", sql, params, sorted(departments), sorted(rolled.items())
         )
-        kept = exact_cache.get_many([key], "dashboard week totals").get(key)
-        if kept is None:
-            kept = _totals(cold, departments)
-            exact_cache.set_many({key: kept}, "dashboard week totals")
+        reads = {key: lambda: _totals(cold, departments)}
+        kept = exact_cache.read_through(reads, "dashboard week totals")[key]
         for table, totals in kept.items():
             for k, row in totals.items():
                 into = out[table].setdefault(k, {"records": 0, "complaints": 0})

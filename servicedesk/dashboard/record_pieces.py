@@ -201,36 +201,39 @@ def period_stamps(periods: dict[str, Filters]) -> dict[date, datetime]:
     return stamps(min(firsts), max(lasts))
 
 
+def split_days(f: Filters, rolled_all: dict[date, datetime]) -> tuple[dict, list[date]]:
+    """(the period's rolled days with their roll stamps, its other days) of `rolled_all`
+    (period_stamps): the cold part's days and the warm part's."""
+    every = [f.period.since + timedelta(days=n) for n in range(f.period.days)]
+    rolled = {d: rolled_all[d] for d in every if d in rolled_all}
+    return rolled, [d for d in every if d not in rolled]
+
+
 def period_figures(
     periods: dict[str, Filters], user, now: datetime, rolled_all: dict[date, datetime]
 ) -> dict[str, dict]:
     """{part: figures} for each part's filters, `rolled_all` their days' roll stamps
     (period_stamps): one cache round trip (and one query per part missing from it), one query
     per part with warm days."""
-    cold_qs, warm_qs, keys = {}, {}, {}
+    reads, warm_qs, keys = {}, {}, {}
     for part, f in periods.items():
-        every = [f.period.since + timedelta(days=n) for n in range(f.period.days)]
-        rolled = {d: rolled_all[d] for d in every if d in rolled_all}
-        warm = day_runs(d for d in every if d not in rolled)
+        rolled, warm = split_days(f, rolled_all)
         records = narrow_records(record_visible(user), f)
         if rolled:
-            cold_qs[part] = records.filter(moments_q(day_runs(rolled)))
-            keys[part] = piece_key("dash:cold", cold_qs[part], rolled)
+            cold_qs = records.filter(moments_q(day_runs(rolled)))
+            keys[part] = piece_key("dash:cold", cold_qs, rolled)
+            reads[keys[part]] = lambda qs=cold_qs: read_piece(qs)
         if warm:
-            warm_qs[part] = records.filter(moments_q(warm))
-    found = exact_cache.get_many(list(keys.values()), "dashboard cold pieces")
-    missing = {}
-    out = {}
-    for part in periods:
-        cold = found.get(keys[part]) if part in keys else Piece()
-        if cold is None:
-            cold = read_piece(cold_qs[part])
-            missing[keys[part]] = cold
-        warm = read_piece(warm_qs[part]) if part in warm_qs else Piece()
-        out[part] = figures(cold, warm, now)
-    if missing:
-        exact_cache.set_many(missing, "dashboard cold pieces")
-    return out
+            warm_qs[part] = records.filter(moments_q(day_runs(warm)))
+    cold = exact_cache.read_through(reads, "dashboard cold pieces")
+    return {
+        part: figures(
+            cold[keys[part]] if part in keys else Piece(),
+            read_piece(warm_qs[part]) if part in warm_qs else Piece(),
+            now,
+        )
+        for part in periods
+    }
 
 
 @contextmanager

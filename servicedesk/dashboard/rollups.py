@@ -140,15 +140,19 @@ def summable(f: Filters) -> bool:
     return same_days and not (f.agent_id or f.category_id or f.tier)
 
 
-def week_parts(f: Filters, user) -> tuple[QuerySet | None, dict[date, datetime], QuerySet | None]:
+def week_parts(
+    f: Filters, user, rolled_all: dict | None = None
+) -> tuple[QuerySet | None, dict[date, datetime], QuerySet | None]:
     """The period's records and complaints grouped by week (its Monday), stage and audience
     (group_query's rows), in two parts: (the rolled days' sums, {rolled day: when rolled},
     every other day's records), either part None when it has no days. One query, for the roll
-    marks; the parts are read by the caller. Only when summable(f)."""
+    marks unless `rolled_all` holds them ({day: when rolled}, a span covering the period); the
+    parts are read by the caller. Only when summable(f)."""
     since, until = f.period.since, f.period.until
-    rolled = dict(
-        RecordRolledDay.objects.filter(day__range=(since, until)).values_list("day", "rolled_at")
-    )
+    if rolled_all is None:
+        marks = RecordRolledDay.objects.filter(day__range=(since, until))
+        rolled_all = dict(marks.values_list("day", "rolled_at"))
+    rolled = {day: at for day, at in rolled_all.items() if since <= day <= until}
     every = (since + timedelta(days=n) for n in range((until - since).days + 1))
     live = day_runs(d for d in every if d not in rolled)
     cold = warm = None

@@ -11,7 +11,7 @@ Only the department and agent filters are cached: stage and category are the vis
 record's, which can change without touching the visit. PostgreSQL only, as record_pieces.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -21,7 +21,7 @@ from servicedesk.core import exact_cache
 from servicedesk.core.periods import day_runs
 
 from .filters import Filters, _narrowed
-from .record_pieces import piece_key
+from .record_pieces import piece_key, split_days
 from .record_pieces import usable as records_usable
 from .rollups import moments_q
 
@@ -44,30 +44,20 @@ def rates(periods: dict[str, Filters], user, rolled_all: dict, now: datetime) ->
     """{part: followups.selectors.visit_rates' figures} for each part's filters: one cache round
     trip for the cold counts (and one query per part missing from it), one query per part with
     warm days."""
-    cold_qs, warm_qs, keys = {}, {}, {}
+    reads, warm_qs, keys = {}, {}, {}
     for part, f in periods.items():
         visits = _narrowed(visible_by_columns(user), f, COLUMNS)
-        every = [f.period.since + timedelta(days=n) for n in range(f.period.days)]
-        rolled = {d: rolled_all[d] for d in every if d in rolled_all}
-        warm = [d for d in every if d not in rolled]
+        rolled, warm = split_days(f, rolled_all)
         if rolled:
-            cold_qs[part] = _due_on(visits, rolled)
-            keys[part] = piece_key("dash:visits", cold_qs[part], rolled)
+            cold_qs = _due_on(visits, rolled)
+            keys[part] = piece_key("dash:visits", cold_qs, rolled)
+            reads[keys[part]] = lambda qs=cold_qs: _counts(qs)
         if warm:  # the days not closed yet: only the visits whose due time has passed
             warm_qs[part] = _due_on(visits, warm).filter(due_at__lt=now)
-    found = exact_cache.get_many(list(keys.values()), "dashboard visit counts")
-    missing, out = {}, {}
+    cold = exact_cache.read_through(reads, "dashboard visit counts")
+    out = {}
     for part in periods:
-        counts = dict.fromkeys(RATE_COUNTS, 0)
-        if part in keys:
-            cold = found.get(keys[part])
-            if cold is None:
-                cold = missing[keys[part]] = _counts(cold_qs[part])
-            counts = {name: counts[name] + cold[name] for name in counts}
-        if part in warm_qs:
-            warm = _counts(warm_qs[part])
-            counts = {name: counts[name] + warm[name] for name in counts}
-        out[part] = with_rates(counts)
-    if missing:
-        exact_cache.set_many(missing, "dashboard visit counts")
+        found = [cold[keys[part]]] if part in keys else []
+        found += [_counts(warm_qs[part])] if part in warm_qs else []
+        out[part] = with_rates({name: sum(c[name] for c in found) for name in RATE_COUNTS})
     return out
