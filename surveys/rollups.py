@@ -289,13 +289,33 @@ def _live_cube(responses, live, filters: dict) -> list | None:
     key = ("live", tuple(live), tuple(sorted(filters.items())))
     if key not in cache:
         tz = timezone.get_current_timezone()
-        cache[key] = list(
-            responses.annotate(staff=_staff(), day=TruncDate("submitted_at", tzinfo=tz))
-            .values("day", "stage", "department_id", "staff")
-            .annotate(**_histogram_counts())
-            .order_by()
+        cache[key] = _folded(
+            responses.annotate(staff=_staff(), day=TruncDate("submitted_at", tzinfo=tz)),
+            ("day", "stage", "department_id", "staff"),
         )
     return cache[key]
+
+
+def _folded(responses, columns: tuple) -> list[dict]:
+    """_histogram_counts() per value of `columns`, counted as one COUNT(*) per (those columns,
+    is_low, rating, nps) and folded here: the same rows, but an aggregate that takes a fraction
+    of eighteen filtered COUNTs to build, compile and run (a results page reads it each time)."""
+    out: dict[tuple, dict] = {}
+    grouped = responses.values(*columns, "is_low", "rating", "nps").annotate(n=Count("pk"))
+    for row in grouped.order_by():
+        key = tuple(row[c] for c in columns)
+        into = out.get(key)
+        if into is None:
+            into = out[key] = {**dict(zip(columns, key, strict=True)), **empty()}
+        n = row["n"]
+        into["answers"] += n
+        if row["is_low"]:
+            into["low"] += n
+        if row["rating"] in RATINGS:  # as the filtered COUNTs: a value off the scale counts once
+            into[f"r{row['rating']}"] += n
+        if row["nps"] in LIKELIHOODS:
+            into[f"n{row['nps']}"] += n
+    return list(out.values())
 
 
 def _rows(queryset, column, aggregates) -> list[dict]:
