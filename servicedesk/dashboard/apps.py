@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_init, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,8 +33,9 @@ class DashboardConfig(AppConfig):
         # reopens its record's day if it was summed: the breakdowns and the cached pieces
         # (record_pieces, complaint_pieces) stay exact until the next roll. A complaint's step
         # change saves the complaint; its log rows come with it.
+        post_init.connect(_record_loaded, sender="tickets.ServiceRecord", dispatch_uid="dash.ri")
         post_save.connect(_record_changed, sender="tickets.ServiceRecord", dispatch_uid="dash.r")
-        post_delete.connect(_record_changed, sender="tickets.ServiceRecord", dispatch_uid="dash.rd")
+        post_delete.connect(_record_deleted, sender="tickets.ServiceRecord", dispatch_uid="dash.rd")
         post_save.connect(_complaint_changed, sender="tickets.Complaint", dispatch_uid="dash.c")
         post_delete.connect(_complaint_changed, sender="tickets.Complaint", dispatch_uid="dash.cd")
         for signal, uid in ((post_save, "dash.a"), (post_delete, "dash.ad")):
@@ -56,16 +57,34 @@ class DashboardConfig(AppConfig):
         customer_services.register_merge_hook("dashboard", _records_before_merge)
 
 
-def _record_changed(sender, instance, **kwargs) -> None:
+def _record_loaded(sender, instance, **kwargs) -> None:
+    # The customer it was read with (None when deferred), for _record_changed.
+    instance._dashboard_customer = instance.__dict__.get("customer_id")
+
+
+def _record_changed(sender, instance, created=False, **kwargs) -> None:
     from . import rollups
 
     rollups.reopen(instance.created_at)
+    customer = instance.__dict__.get("customer_id")
+    if not created and customer != getattr(instance, "_dashboard_customer", customer):
+        rollups.retention_moved()  # moved to another customer: it may have retained the first
+    instance._dashboard_customer = customer
 
 
-def _complaint_changed(sender, instance, **kwargs) -> None:
+def _record_deleted(sender, instance, **kwargs) -> None:
+    from . import rollups
+
+    rollups.reopen(instance.created_at)
+    rollups.retention_moved()  # it may have been the later record that retained a complainant
+
+
+def _complaint_changed(sender, instance, created=False, **kwargs) -> None:
     from . import rollups
 
     rollups.reopen(instance.record_created_at)  # its record's, copied on the complaint
+    if created:
+        rollups.retention_moved()  # its record, a complaint's now, retains no one
 
 
 def _action_changed(sender, instance, **kwargs) -> None:
@@ -116,3 +135,4 @@ def _records_before_merge(*, survivor_id: int, duplicate_id: int, by) -> None:
     one_per_day = {rollups.desk_day(at): at for at in moments}
     for moment in one_per_day.values():
         rollups.reopen(moment)
+    rollups.retention_moved()  # records changed customer: what they retained may have changed

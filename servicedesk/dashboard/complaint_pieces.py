@@ -12,7 +12,8 @@ kept in a form that is finished then, exactly:
   open one, which runs until `now`;
 - retention after recovery: the recovered complaints' (customer, closed) pairs, checked for a later
   record in one query over both periods' pairs, since a record made today can retain a customer
-  whose complaint closed months ago.
+  whose complaint closed months ago; a cold piece's pairs once found retained are kept apart
+  (models.RetentionMark says until when), so only the others are checked again.
 
 PostgreSQL only (array_agg), under record_pieces.usable's conditions; elsewhere kpis counts live.
 """
@@ -34,6 +35,7 @@ from servicedesk.core.pg_arrays import int_array
 from tickets.complaints.models import STEPS, ComplaintAction, Outcome, Step
 from tickets.selectors import record_visible
 
+from . import rollups
 from .complaint_figures import ALL_STEPS, RETENTION_DAYS, among, step_log
 from .filters import Filters, narrow_records
 from .record_pieces import (
@@ -155,9 +157,10 @@ def _complained(f: Filters, user, days) -> QuerySet:
     return records.filter(moments_q(runs, "complaint__record_created_at"))
 
 
-def _pieces(periods: dict[str, Filters], user, rolled_all: dict) -> dict[str, list]:
-    """{part: [its cold piece, its warm piece]}: one cache round trip for the cold ones, and
-    three queries per piece read (the step log for the current period only)."""
+def _pieces(periods: dict[str, Filters], user, rolled_all: dict) -> tuple[dict, dict]:
+    """({part: [its cold piece, its warm piece]}, {part: its cold piece's cache key}): one cache
+    round trip for the cold ones, and three queries per piece read (the step log for the current
+    period only)."""
     reads, warm_qs, keys = {}, {}, {}
     for part, f in periods.items():
         rolled, warm = split_days(f, rolled_all)
@@ -169,7 +172,7 @@ def _pieces(periods: dict[str, Filters], user, rolled_all: dict) -> dict[str, li
         if warm:
             warm_qs[part] = _complained(f, user, warm)
     cold = exact_cache.read_through(reads, "dashboard complaint pieces")
-    return {
+    pieces = {
         part: [
             cold[keys[part]] if part in keys else ComplaintPiece(),
             _read_piece(warm_qs[part], with_log=part == "now")
@@ -178,25 +181,64 @@ def _pieces(periods: dict[str, Filters], user, rolled_all: dict) -> dict[str, li
         ]
         for part in periods
     }
+    return pieces, keys
 
 
-def _retained(pairs_by_part: dict[str, list]) -> dict[str, int]:
+def _retained(pieces: dict[str, list], cold_keys: dict[str, str]) -> dict[str, int]:
     """{part: distinct customers with a recovered complaint and a later record (not itself a
-    complaint's) within RETENTION_DAYS of its closing}: one query over every part's pairs,
-    sent as three integer array literals (servicedesk.core.pg_arrays)."""
-    names = list(pairs_by_part)
-    parts, customers, closed = array("h"), array("q"), array("q")
-    for n, name in enumerate(names):
-        for customer, closed_us in pairs_by_part[name]:
-            parts.append(n)
-            customers.append(customer)
-            closed.append(closed_us)
-    out = dict.fromkeys(names, 0)
-    if not parts:
-        return out
+    complaint's) within RETENTION_DAYS of its closing}.
+
+    A cold piece's pairs already found retained are kept in the cache under its key and the
+    RetentionMark token, which changes when a record that retains could stop counting; until
+    then they stay retained, so only the others and the warm pieces' pairs are checked, in one
+    query (_later_records). What it finds retained among a cold piece's pairs is added to them."""
+    token = rollups.retention_token()
+    kept_keys = {
+        part: exact_cache.key_of("dash:retained", key, token) for part, key in cold_keys.items()
+    }
+    kept = exact_cache.get_many(list(kept_keys.values()), "dashboard retained pairs")
+    customers = {part: set() for part in pieces}
+    checks = []  # (part, the pair's index in its cold piece or None when warm, customer, µs)
+    for part, (cold, warm) in pieces.items():
+        found_before = kept.get(kept_keys.get(part), frozenset())
+        for n, (customer, closed_us) in enumerate(cold.recovered_pairs):
+            if n in found_before:
+                customers[part].add(customer)
+            else:
+                checks.append((part, n, customer, closed_us))
+        checks.extend(
+            (part, None, customer, closed_us) for customer, closed_us in warm.recovered_pairs
+        )
+    newly: dict[str, set] = {}
+    for k in _later_records([(customer, at) for _, _, customer, at in checks]):
+        part, n, customer, _at = checks[k]
+        customers[part].add(customer)
+        if n is not None:
+            newly.setdefault(part, set()).add(n)
+    if newly:
+        exact_cache.set_many(
+            {
+                kept_keys[part]: kept.get(kept_keys[part], frozenset()) | found
+                for part, found in newly.items()
+            },
+            "dashboard retained pairs",
+        )
+    return {part: len(found) for part, found in customers.items()}
+
+
+def _later_records(pairs: list[tuple[int, int]]) -> list[int]:
+    """The indexes of the (customer, closed µs) pairs whose customer has a record (not itself a
+    complaint's) made within RETENTION_DAYS after the closing: one query, the pairs sent as two
+    integer array literals (servicedesk.core.pg_arrays)."""
+    if not pairs:
+        return []
+    customers, closed = array("q"), array("q")
+    for customer, closed_us in pairs:
+        customers.append(customer)
+        closed.append(closed_us)
     sql = """
-        SELECT p.part, COUNT(DISTINCT p.customer)
-        FROM unnest(%s::smallint[], %s::bigint[], %s::bigint[]) AS p(part, customer, at_us),
+        SELECT p.n - 1
+        FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS p(customer, at_us, n),
              LATERAL (SELECT 'epoch'::timestamptz + p.at_us * interval '1 microsecond') AS c(closed)
         WHERE EXISTS (
             SELECT 1 FROM tickets_servicerecord r
@@ -204,13 +246,11 @@ def _retained(pairs_by_part: dict[str, list]) -> dict[str, int]:
               AND r.created_at > c.closed AND r.created_at <= c.closed + %s
               AND NOT EXISTS (SELECT 1 FROM tickets_complaint x WHERE x.record_id = r.id)
         )
-        GROUP BY p.part
     """
-    params = [*map(int_array, (parts, customers, closed)), timedelta(days=RETENTION_DAYS)]
+    params = [int_array(customers), int_array(closed), timedelta(days=RETENTION_DAYS)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        out |= {names[n]: count for n, count in cursor.fetchall()}
-    return out
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _average_time_in_step(pieces: list[ComplaintPiece], now: datetime) -> dict:
@@ -230,9 +270,8 @@ def figures(periods: dict[str, Filters], user, rolled_all: dict, now: datetime) 
     """{part: complaint_figures' counts of that part, with the actions' "overdue" and
     "surprise" counted}, and for "now" its "_steps" and "_average_time_in_step"."""
     with joins_by_key():  # for the complaints' reads: each record by its key
-        pieces = _pieces(periods, user, rolled_all)
-    retained = _retained({part: [*cold.recovered_pairs, *warm.recovered_pairs]
-                          for part, (cold, warm) in pieces.items()})  # fmt: skip
+        pieces, cold_keys = _pieces(periods, user, rolled_all)
+    retained = _retained(pieces, cold_keys)
     today = timezone.localdate(now).toordinal()
     out = {}
     for part, (cold, warm) in pieces.items():

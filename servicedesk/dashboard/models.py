@@ -34,3 +34,17 @@ class RecordRolledDay(models.Model):
 
     def __str__(self) -> str:
         return self.day.isoformat()
+
+
+class RetentionMark(models.Model):
+    """One row whose token changes whenever a record that kept a complainant may stop counting:
+    a record deleted or moved to another customer, or a complaint made on it (a complaint's record
+    does not retain). complaint_pieces keeps the recovered pairs already found retained under this
+    token; any other change can only retain more, and the pairs not yet retained are checked
+    live."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"retention mark {self.token}"

@@ -17,6 +17,7 @@ breakdown with one of them counts the records throughout.
 """
 
 import json
+import secrets
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from tickets.models import ServiceRecord
 from tickets.visibility import audience_visible, department_key
 
 from .filters import Filters, records_in
-from .models import RecordDay, RecordRolledDay
+from .models import RecordDay, RecordRolledDay, RetentionMark
 
 ROLL_PER_RUN = 60  # days summed per beat run, newest first
 _LOCK_SPACE = 0x5D42  # pg_advisory_xact_lock(space, day ordinal): surveys.rollups uses 0x5D41
@@ -112,6 +113,28 @@ def reopen(created_at: datetime) -> None:
             RecordRolledDay.objects.filter(day=day).delete()
 
     transaction.on_commit(undo)
+
+
+def retention_moved() -> None:
+    """A record that may have retained a complainant stopped counting (models.RetentionMark):
+    a new token once the change commits, so the retained pairs kept under the old one are no
+    longer read."""
+
+    def mark():
+        token = secrets.randbits(63)
+        RetentionMark.objects.bulk_create(
+            [RetentionMark(pk=1, token=token)],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["token"],
+        )
+
+    transaction.on_commit(mark)
+
+
+def retention_token() -> int:
+    """The current RetentionMark token (0 before the first change)."""
+    return RetentionMark.objects.filter(pk=1).values_list("token", flat=True).first() or 0
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -151,6 +151,52 @@ def test_a_complaint_an_action_and_a_returning_customer_on_cached_days_are_count
     _check_both_periods(f, g.administrator, frozen)
 
 
+def _recovered_complainant(g, closed_at):
+    """A new customer whose one record (on the day before `closed_at`) is a complaint closed
+    recovered then, with the step log the flow leaves."""
+    record = RecordFactory(category=g.categories[0], created_at=closed_at - timedelta(days=1))
+    complaint = Complaint.objects.create(
+        record=record, channel="phone", severity="general", step=Step.CLOSED,
+        step_since=closed_at, outcome=Outcome.SATISFIED, closed_at=closed_at,
+    )  # fmt: skip
+    StatusChange.objects.create(
+        content_type=ContentType.objects.get_for_model(Complaint), object_id=complaint.pk,
+        field="step", from_state=Step.RECHECK, to_state=Step.CLOSED, at=closed_at,
+    )  # fmt: skip
+    return record.customer
+
+
+def _stop_retaining(record, change: str, other_customer) -> None:
+    if change == "deleted":
+        record.delete()
+    elif change == "moved":
+        record.customer = other_customer
+        record.save()
+    else:
+        Complaint.objects.create(record=record, channel="phone", severity="general")
+
+
+@needs_pg
+@pytest.mark.parametrize("change", ["deleted", "moved", "complained of"])
+def test_a_record_that_retained_stops_when_deleted_moved_or_complained_of(
+    generated, frozen, django_capture_on_commit_callbacks, change
+):
+    # given a recovered complainant of a cached day back with a record today, and the report
+    # read once with every closed day rolled: the pair is kept as found retained
+    g = generated
+    customer = _recovered_complainant(g, frozen - timedelta(days=12))
+    with django_capture_on_commit_callbacks(execute=True):
+        back = RecordFactory(
+            customer=customer, category=g.categories[0], created_at=frozen - timedelta(hours=2)
+        )
+    f = _cached(g, frozen)
+    # when that record is deleted, moved to another customer or complained of
+    with django_capture_on_commit_callbacks(execute=True):
+        _stop_retaining(back, change, g.records[-1].customer)
+    # then it retains no more: every figure is the recount's again
+    _check_both_periods(f, g.administrator, frozen)
+
+
 @needs_pg
 def test_callbacks_done_moved_inserted_and_deleted_on_cached_days_are_counted(
     generated, frozen, django_capture_on_commit_callbacks
