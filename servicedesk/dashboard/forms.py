@@ -35,12 +35,12 @@ class FilterForm(forms.Form):
     since = DeskDateField(label=_("From"), required=False)
     until = DeskDateField(label=_("To (inclusive)"), required=False)
     department = IdChoiceField(
-        Department.objects.order_by("name_en"),
+        Department.objects.only("name_en", "name_zh").order_by("name_en"),
         label=_("Department"),
         missing=_("No such department."),
     )
     agent = IdChoiceField(
-        get_user_model().objects.filter(is_active=True).order_by("username"),
+        get_user_model().objects.filter(is_active=True).only("username").order_by("username"),
         label=_("Agent"),
         missing=_("No such person."),
     )
