@@ -47,6 +47,7 @@ from .record_pieces import (
     piece_key,
     split_days,
     union_size,
+    viewer_of,
 )
 from .rollups import moments_q
 
@@ -162,13 +163,19 @@ def _pieces(periods: dict[str, Filters], user, rolled_all: dict) -> tuple[dict, 
     round trip for the cold ones, and three queries per piece read (the step log for the current
     period only)."""
     reads, warm_qs, keys = {}, {}, {}
+    viewer = viewer_of(user)
     for part, f in periods.items():
         rolled, warm = split_days(f, rolled_all)
         with_log = part == "now"
         if rolled:
-            cold_qs = _complained(f, user, rolled)
-            keys[part] = piece_key("dash:complaints", cold_qs, rolled)
-            reads[keys[part]] = lambda qs=cold_qs, log=with_log: _read_piece(qs, with_log=log)
+
+            def cold(f=f, rolled=rolled):
+                return _complained(f, user, rolled)
+
+            # With or without the step log, the same query makes two pieces.
+            prefix = "dash:complaints+log" if with_log else "dash:complaints"
+            keys[part] = piece_key(prefix, cold, rolled, (viewer, f))
+            reads[keys[part]] = lambda cold=cold, log=with_log: _read_piece(cold(), with_log=log)
         if warm:
             warm_qs[part] = _complained(f, user, warm)
     cold = exact_cache.read_through(reads, "dashboard complaint pieces")

@@ -21,7 +21,7 @@ from servicedesk.core import exact_cache
 from servicedesk.core.periods import day_runs
 
 from .filters import Filters, _narrowed
-from .record_pieces import piece_key, split_days
+from .record_pieces import piece_key, split_days, viewer_of
 from .record_pieces import usable as records_usable
 from .rollups import moments_q
 
@@ -45,13 +45,17 @@ def rates(periods: dict[str, Filters], user, rolled_all: dict, now: datetime) ->
     trip for the cold counts (and one query per part missing from it), one query per part with
     warm days."""
     reads, warm_qs, keys = {}, {}, {}
+    viewer = viewer_of(user)
     for part, f in periods.items():
         visits = _narrowed(visible_by_columns(user), f, COLUMNS)
         rolled, warm = split_days(f, rolled_all)
         if rolled:
-            cold_qs = _due_on(visits, rolled)
-            keys[part] = piece_key("dash:visits", cold_qs, rolled)
-            reads[keys[part]] = lambda qs=cold_qs: _counts(qs)
+
+            def cold(visits=visits, rolled=rolled):
+                return _due_on(visits, rolled)
+
+            keys[part] = piece_key("dash:visits", cold, rolled, (viewer, f))
+            reads[keys[part]] = lambda cold=cold: _counts(cold())
         if warm:  # the days not closed yet: only the visits whose due time has passed
             warm_qs[part] = _due_on(visits, warm).filter(due_at__lt=now)
     cold = exact_cache.read_through(reads, "dashboard visit counts")

@@ -151,6 +151,17 @@ def test_a_complaint_an_action_and_a_returning_customer_on_cached_days_are_count
     _check_both_periods(f, g.administrator, frozen)
 
 
+@needs_pg
+def test_a_period_cached_as_the_previous_one_is_read_with_its_step_log(generated, frozen):
+    # given the last 30 days' report read with every closed day rolled: the 30 days before were
+    # cached as its previous period, whose piece needs no step log
+    g = generated
+    _cached(g, frozen)
+    # when those 30 days are read as the period itself, then every figure is the recount's,
+    # the average time in each step among them
+    _check_both_periods(kpis.Filters(period=LAST_30.previous()), g.administrator, frozen)
+
+
 def _recovered_complainant(g, closed_at):
     """A new customer whose one record (on the day before `closed_at`) is a complaint closed
     recovered then, with the step log the flow leaves."""
