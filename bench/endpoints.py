@@ -62,6 +62,7 @@ LABELS = {
     "complaint_detail": "complaint page, six steps and actions `/complaints/<id>/`",
     "api_complaints": "API complaints `GET /api/v1/complaints/`",
     "dashboard": "manager dashboard, last 90 days `/dashboard/?since=&until=`",
+    "dashboard_one": "manager dashboard, one client at a time (-c1) `/dashboard/?since=&until=`",
     "api_kpis": "API KPIs, last 90 days `GET /api/v1/kpis/?since=&until=`",
     "survey_answer_page": "survey answer page, public `/s/<token>/`",
     "survey_submit_limited": "survey submit, past the per-link limit (429) `POST /s/<token>/`",
@@ -391,6 +392,8 @@ def endpoints(token: str = "") -> list[dict]:
         {"name": "api_complaints", "path": "/api/v1/complaints/"},
         # The manager's dashboard and its API over the last 90 days (issue 12), as the bench user.
         {"name": "dashboard", "path": f"/dashboard/?{period}"},
+        # The same, one manager at a time: the wait of one user, not of eight at once.
+        {"name": "dashboard_one", "path": f"/dashboard/?{period}", "conns": 1},
         {"name": "api_kpis", "path": f"/api/v1/kpis/?{period}"},
     ]
     rows += survey_rows()

@@ -308,13 +308,18 @@ class Measure:
                 server.port,
                 self.endpoint,
                 seconds=opts.warmup,
-                conns=opts.conns,
-                threads=opts.threads,
+                **self.load(),
                 cookie=self.cookie,
                 headers=self.headers,
             )
             self.drains.append(server.drain())
         self.row["peak_reset"] = server.reset_peaks()
+
+    def load(self) -> dict:
+        """wrk's connections and threads: the run's, or the endpoint's own "conns" (one client
+        at a time, say), with no more threads than connections."""
+        conns = self.endpoint.get("conns", self.opts.conns)
+        return {"conns": conns, "threads": min(self.opts.threads, conns)}
 
     def once(self):
         """One measured run (wrk, or `seq` sequential requests), then a drain."""
@@ -350,13 +355,12 @@ class Measure:
                 server.port,
                 self.endpoint,
                 seconds=opts.duration,
-                conns=opts.conns,
-                threads=opts.threads,
+                **self.load(),
                 cookie=self.cookie,
                 headers=self.headers,
             )
             self.drains.append(server.drain())
-            if result.get("requests", 0) < opts.conns:
+            if result.get("requests", 0) < self.load()["conns"]:
                 # Fewer answers than connections: wrk's figures would mean nothing (and the
                 # unanswered ones are not in its latencies). Time it sequentially instead.
                 self.row["wrk_too_few"] = result
@@ -378,7 +382,8 @@ class Measure:
             **self.row,
         }
         if self.mode == "wrk":
-            row["mode"] = f"wrk -t{opts.threads} -c{opts.conns} -d{opts.duration}s x{len(ok)}"
+            load = self.load()
+            row["mode"] = f"wrk -t{load['threads']} -c{load['conns']} -d{opts.duration}s x{len(ok)}"
         elif self.mode == "sequential":
             row.setdefault("mode", f"sequential x{opts.seq}, 1 conn")
         if ok:
