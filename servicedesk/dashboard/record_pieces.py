@@ -207,7 +207,7 @@ def piece_key(prefix: str, build: Callable[[], QuerySet], rolled: dict, inputs: 
     """The cache key of a cold piece: the exact query `build()` returns and each of its days'
     roll stamps. `inputs` is all the query is built from besides its days and the time zone
     (the viewer_of, the filters): within a process the same inputs build the same SQL, so it is
-    compiled once and its digest reused (six compilations a dashboard request, ~1 ms each)."""
+    compiled once and its digest reused (six compilations a dashboard request, 2-3 ms in all)."""
     memo = (prefix, inputs, timezone.get_current_timezone_name(), tuple(rolled))
     digest = _QUERY_DIGESTS.get(memo)
     if digest is None:
