@@ -47,7 +47,7 @@ class Filters:
         return query | {name: value for name, value in narrowing.items() if value}
 
 
-def _narrowed(qs: QuerySet, f: Filters, columns: dict[str, str]) -> QuerySet:
+def narrowed_by(qs: QuerySet, f: Filters, columns: dict[str, str]) -> QuerySet:
     """qs narrowed by each filter that is set, on the column `columns` names for it (a Filters
     field → a lookup); a filter without a column here does not narrow this area."""
     conditions = {column: getattr(f, name) for name, column in columns.items() if getattr(f, name)}
@@ -59,7 +59,7 @@ def narrow_records(qs: QuerySet, f: Filters, *, prefix: str = "") -> QuerySet:
     than the period, with the record list's own rules (tickets.filters.RecordFilter)."""
     if f.department_id:
         qs = qs.filter(**{f"{prefix}audience__has_key": department_key(f.department_id)})
-    return _narrowed(
+    return narrowed_by(
         qs,
         f,
         {

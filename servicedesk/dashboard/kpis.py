@@ -47,9 +47,9 @@ from .complaint_figures import (
 from .filters import (
     PARTS,
     Span,
-    _narrowed,
     by_part,
     complaints_spanning,
+    narrowed_by,
     per_part,
     records_spanning,
 )
@@ -418,7 +418,7 @@ def callback_figures(f: Filters, user, *, now: datetime | None = None) -> dict:
     """The callbacks page's three rates (followups.selectors.visit_rates) over visits due in the
     period, by the visit's department and assignee; stage and category are the source record's,
     so a visit without one drops out when either is chosen."""
-    visits = _narrowed(
+    visits = narrowed_by(
         visible_by_columns(user),
         f,
         {
@@ -496,7 +496,7 @@ def _counted_rate(filters: Filters) -> float | None:
 def _narrow_surveys(qs, filters: Filters, *, record: str):
     """Invitations or responses by the department, agent and stage they name, the customer's
     tier and (through `record`) the record's category."""
-    return _narrowed(
+    return narrowed_by(
         qs,
         filters,
         {

@@ -20,7 +20,7 @@ from followups.selectors import RATE_COUNTS, visible_by_columns, with_rates
 from servicedesk.core import exact_cache
 from servicedesk.core.periods import day_runs
 
-from .filters import Filters, _narrowed
+from .filters import Filters, narrowed_by
 from .record_pieces import piece_key, split_days, viewer_of
 from .record_pieces import usable as records_usable
 from .rollups import moments_q
@@ -47,7 +47,7 @@ def rates(periods: dict[str, Filters], user, rolled_all: dict, now: datetime) ->
     reads, warm_qs, keys = {}, {}, {}
     viewer = viewer_of(user)
     for part, f in periods.items():
-        visits = _narrowed(visible_by_columns(user), f, COLUMNS)
+        visits = narrowed_by(visible_by_columns(user), f, COLUMNS)
         rolled, warm = split_days(f, rolled_all)
         if rolled:
 
