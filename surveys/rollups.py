@@ -311,7 +311,7 @@ def _folded(responses, columns: tuple) -> list[dict]:
         into["answers"] += n
         if row["is_low"]:
             into["low"] += n
-        if row["rating"] in RATINGS:  # as the filtered COUNTs: a value off the scale counts once
+        if row["rating"] in RATINGS:  # off the scale: in answers only, as the filtered COUNTs
             into[f"r{row['rating']}"] += n
         if row["nps"] in LIKELIHOODS:
             into[f"n{row['nps']}"] += n
