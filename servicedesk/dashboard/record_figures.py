@@ -196,9 +196,10 @@ def breakdown(f: Filters, user, department_ids, *, rolled_all=None) -> dict:
     cold, rolled, warm = rollups.week_parts(f, user, rolled_all)
     out = _totals(warm, departments, few=True)
     if cold is not None:
-        sql, params = cold.query.sql_with_params()
-        key = exact_cache.key_of(
-            "dash:weeks", sql, params, sorted(departments), sorted(rolled.items())
+        from .record_pieces import piece_key, viewer_of  # it imports this module
+
+        key = piece_key(
+            "dash:weeks", lambda: cold, rolled, (viewer_of(user), f), also=sorted(departments)
         )
         reads = {key: lambda: _totals(cold, departments)}
         kept = exact_cache.read_through(reads, "dashboard week totals")[key]

@@ -203,11 +203,14 @@ _QUERY_DIGESTS: OrderedDict = OrderedDict()
 _QUERY_DIGESTS_KEPT = 512
 
 
-def piece_key(prefix: str, build: Callable[[], QuerySet], rolled: dict, inputs: tuple) -> str:
-    """The cache key of a cold piece: the exact query `build()` returns and each of its days'
-    roll stamps. `inputs` is all the query is built from besides its days and the time zone
-    (the viewer_of, the filters): within a process the same inputs build the same SQL, so it is
-    compiled once and its digest reused (six compilations a dashboard request, 2-3 ms in all)."""
+def piece_key(
+    prefix: str, build: Callable[[], QuerySet], rolled: dict, inputs: tuple, *, also=()
+) -> str:
+    """The cache key of a cold piece: the exact query `build()` returns, each of its days' roll
+    stamps, and `also` (what else the kept value turns on). `inputs` is all the query is built
+    from besides its days and the time zone (the viewer_of, the filters): within a process the
+    same inputs build the same SQL, so it is compiled once and its digest reused (six
+    compilations a dashboard request, 2-3 ms in all)."""
     memo = (prefix, inputs, timezone.get_current_timezone_name(), tuple(rolled))
     digest = _QUERY_DIGESTS.get(memo)
     if digest is None:
@@ -220,7 +223,7 @@ def piece_key(prefix: str, build: Callable[[], QuerySet], rolled: dict, inputs: 
     stamps = [
         (day.toordinal(), (at - EPOCH) // timedelta(microseconds=1)) for day, at in rolled.items()
     ]
-    return exact_cache.key_of(prefix, digest, stamps)
+    return exact_cache.key_of(prefix, digest, stamps, also)
 
 
 def period_stamps(periods: dict[str, Filters]) -> dict[date, datetime]:
